@@ -1,0 +1,17 @@
+// Three tiers, selected by file name: *.unit.spec.ts, *.e2e.spec.ts (whole app over HTTP,
+// embedded store) and *.int.spec.ts (real PostgreSQL / Kafka, needs the services script).
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+  rootDir: '.',
+  setupFiles: ['reflect-metadata'],
+};
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'] },
+  ],
+};

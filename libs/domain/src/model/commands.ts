@@ -1,0 +1,65 @@
+import type { Artifact, Lineage, Signature } from './types.js';
+
+export interface CreateModel {
+  type: 'CreateModel';
+  name: string;
+  description?: string;
+  owners?: string[];
+  tags?: Record<string, string>;
+}
+export interface RegisterVersion {
+  type: 'RegisterVersion';
+  version: string;
+  artifact: Artifact;
+  signature?: Signature;
+  metrics?: Record<string, number>;
+  params?: Record<string, string | number | boolean>;
+  lineage?: Lineage;
+  tags?: Record<string, string>;
+  description?: string;
+  /** Register even though another version already has this artifact digest (recorded as duplicateOf). */
+  allowDuplicateArtifact?: boolean;
+}
+export interface RecordGateResult {
+  type: 'RecordGateResult';
+  version: string;
+  gate: string;
+  status: 'passed' | 'failed';
+  metrics?: Record<string, number>;
+  evidenceUri?: string;
+}
+export interface DecideApproval {
+  type: 'DecideApproval';
+  version: string;
+  decision: 'approve' | 'reject';
+  comment?: string;
+}
+export interface TransitionStage {
+  type: 'TransitionStage';
+  version: string;
+  stage: 'Staging' | 'Production' | 'Archived';
+  archiveExisting?: boolean;
+}
+export interface SetAlias {
+  type: 'SetAlias';
+  alias: string;
+  version: string;
+}
+export interface RemoveAlias {
+  type: 'RemoveAlias';
+  alias: string;
+}
+export interface Rollback {
+  type: 'Rollback';
+  toVersion: string;
+}
+
+export type ModelCommand =
+  | CreateModel
+  | RegisterVersion
+  | RecordGateResult
+  | DecideApproval
+  | TransitionStage
+  | SetAlias
+  | RemoveAlias
+  | Rollback;

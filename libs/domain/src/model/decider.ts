@@ -1,0 +1,414 @@
+import { DomainError, conflict, forbidden, invalid, notFound } from '../errors.js';
+import { hasScope, Scopes } from '../scopes.js';
+import { parseSemver } from '../semver.js';
+import type { ModelCommand, RegisterVersion, Rollback, SetAlias, TransitionStage } from './commands.js';
+import type { ModelEvent, RecordedModelEvent } from './events.js';
+import type { PromotionPolicy, PromotionTarget } from './policy.js';
+import {
+  ALIAS_PATTERN,
+  PROD_ALIAS,
+  productionVersion,
+  type Actor,
+  type ModelState,
+  type VersionState,
+} from './types.js';
+
+export interface DecideContext {
+  actor: Actor;
+  policy: PromotionPolicy;
+}
+
+function requireModel(state: ModelState): void {
+  if (!state.exists) throw notFound('MODEL_NOT_FOUND', `model '${state.name}' does not exist`, { model: state.name });
+}
+
+function requireVersion(state: ModelState, version: string): VersionState {
+  requireModel(state);
+  const v = state.versions[version];
+  if (!v) {
+    throw notFound('VERSION_NOT_FOUND', `model '${state.name}' has no version ${version}`, {
+      model: state.name,
+      version,
+    });
+  }
+  return v;
+}
+
+function requireScope(ctx: DecideContext, scope: string, model: string, why: string): void {
+  if (!hasScope(ctx.actor.scopes, scope, model)) {
+    throw forbidden('MISSING_SCOPE', `${why} requires scope '${scope}'`, { requiredScope: scope });
+  }
+}
+
+/** Throws one error listing every unmet requirement, not just the first. */
+function enforceChecklist(state: ModelState, version: VersionState, target: PromotionTarget, ctx: DecideContext): void {
+  const checklist = ctx.policy.checklist(state, version, target);
+  const unmet = checklist.filter((r) => !r.met);
+  if (unmet.length === 0) return;
+  const where = target.kind === 'stage' ? target.stage : `alias '${target.alias}'`;
+  throw new DomainError(
+    'PROMOTION_REQUIREMENTS_UNMET',
+    'precondition',
+    `version ${version.version} cannot move to ${where}: ${unmet.map((r) => r.message).join('; ')}`,
+    unmet.map((r) => ({ rule: r.code, message: r.message })),
+    { unmet, policy: ctx.policy.id },
+  );
+}
+
+function aliasesOf(state: ModelState, version: string): string[] {
+  return Object.entries(state.aliases)
+    .filter(([, v]) => v === version)
+    .map(([a]) => a)
+    .sort();
+}
+
+/** Events that retire `version` from service: its aliases go first, so none ever points at an archived version. */
+function archiveEvents(state: ModelState, version: VersionState, supersededBy: string | undefined, keepAlias?: string): ModelEvent[] {
+  const events: ModelEvent[] = aliasesOf(state, version.version)
+    .filter((a) => a !== keepAlias)
+    .map((alias) => ({ type: 'AliasRemoved', data: { alias, version: version.version } }));
+  events.push({
+    type: 'VersionArchived',
+    data: { version: version.version, from: version.stage, ...(supersededBy ? { supersededBy } : {}) },
+  });
+  return events;
+}
+
+/** Promotion to Production: the incumbent is archived and `@prod` moves, all in the same append. */
+function promoteToProduction(state: ModelState, target: VersionState, archiveExisting: boolean): ModelEvent[] {
+  const incumbent = productionVersion(state);
+  const events: ModelEvent[] = [];
+  if (incumbent) {
+    if (!archiveExisting) {
+      throw conflict(
+        'PRODUCTION_OCCUPIED',
+        `version ${incumbent.version} is in Production; archive it first or send archiveExisting: true`,
+        { incumbent: incumbent.version },
+      );
+    }
+    events.push(...archiveEvents(state, incumbent, target.version, PROD_ALIAS));
+  }
+  events.push({ type: 'VersionPromoted', data: { version: target.version, from: target.stage, to: 'Production' } });
+  events.push({
+    type: 'AliasSet',
+    data: { alias: PROD_ALIAS, version: target.version, ...(incumbent ? { previousVersion: incumbent.version } : {}) },
+  });
+  return events;
+}
+
+function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
+  requireModel(state);
+  if (!parseSemver(cmd.version)) {
+    throw invalid('INVALID_VERSION', `version '${cmd.version}' is not semver MAJOR.MINOR.PATCH`, [
+      { field: 'version', rule: 'semver', message: 'must be MAJOR.MINOR.PATCH, e.g. 1.4.0' },
+    ]);
+  }
+  if (state.versions[cmd.version]) {
+    throw conflict('VERSION_EXISTS', `model '${state.name}' already has version ${cmd.version}; versions are immutable, register a new number`, {
+      version: cmd.version,
+    });
+  }
+  const existing = state.digests[cmd.artifact.digest];
+  if (existing && !cmd.allowDuplicateArtifact) {
+    throw conflict(
+      'DUPLICATE_ARTIFACT',
+      `artifact ${cmd.artifact.digest} is already registered as version ${existing}; send allowDuplicateArtifact: true to register it again on purpose`,
+      { existingVersion: existing, digest: cmd.artifact.digest },
+    );
+  }
+  return [
+    {
+      type: 'VersionRegistered',
+      data: {
+        version: cmd.version,
+        artifact: cmd.artifact,
+        ...(cmd.signature ? { signature: cmd.signature } : {}),
+        metrics: cmd.metrics ?? {},
+        params: cmd.params ?? {},
+        lineage: cmd.lineage ?? {},
+        tags: cmd.tags ?? {},
+        ...(cmd.description !== undefined ? { description: cmd.description } : {}),
+        ...(existing ? { duplicateOf: existing } : {}),
+      },
+    },
+  ];
+}
+
+function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideContext): ModelEvent[] {
+  const v = requireVersion(state, cmd.version);
+  if (v.stage === cmd.stage) {
+    throw conflict('ALREADY_IN_STAGE', `version ${v.version} is already in ${cmd.stage}`, { stage: v.stage });
+  }
+  switch (cmd.stage) {
+    case 'Staging': {
+      if (v.approvalStatus === 'Rejected') {
+        throw conflict('VERSION_REJECTED', `version ${v.version} was rejected and cannot be staged`);
+      }
+      enforceChecklist(state, v, { kind: 'stage', stage: 'Staging' }, ctx);
+      // Leaving Production for re-evaluation takes @prod with it.
+      const events: ModelEvent[] =
+        v.stage === 'Production' && state.aliases[PROD_ALIAS] === v.version
+          ? [{ type: 'AliasRemoved', data: { alias: PROD_ALIAS, version: v.version } }]
+          : [];
+      events.push({ type: 'StageChanged', data: { version: v.version, from: v.stage, to: 'Staging' } });
+      return events;
+    }
+    case 'Production': {
+      requireScope(ctx, Scopes.promote, state.name, 'promotion to Production');
+      if (v.approvalStatus === 'Rejected') {
+        throw conflict('VERSION_REJECTED', `version ${v.version} was rejected and cannot be promoted`);
+      }
+      if (v.stage === 'Archived') {
+        throw conflict(
+          'ARCHIVED_VERSION_USE_ROLLBACK',
+          `version ${v.version} is archived; bring it back with POST /v1/models/${state.name}/rollback`,
+        );
+      }
+      enforceChecklist(state, v, { kind: 'stage', stage: 'Production' }, ctx);
+      return promoteToProduction(state, v, cmd.archiveExisting ?? true);
+    }
+    case 'Archived': {
+      requireScope(ctx, Scopes.promote, state.name, 'archiving a version');
+      return archiveEvents(state, v, undefined);
+    }
+  }
+}
+
+function decideSetAlias(state: ModelState, cmd: SetAlias, ctx: DecideContext): ModelEvent[] {
+  if (!ALIAS_PATTERN.test(cmd.alias)) {
+    throw invalid('INVALID_ALIAS', `alias '${cmd.alias}' is not valid`, [
+      { field: 'alias', rule: 'pattern', message: `must match ${ALIAS_PATTERN.source}` },
+    ]);
+  }
+  const v = requireVersion(state, cmd.version);
+  if (state.aliases[cmd.alias] === v.version) return [];
+  if (cmd.alias === PROD_ALIAS) {
+    return decideTransition(state, { type: 'TransitionStage', version: v.version, stage: 'Production', archiveExisting: true }, ctx);
+  }
+  if (v.stage === 'Archived') {
+    throw conflict('VERSION_ARCHIVED', `version ${v.version} is archived; an alias must point at a live version`);
+  }
+  if (ctx.policy.protectedAliases(state.name).includes(cmd.alias)) {
+    requireScope(ctx, Scopes.promote, state.name, `moving protected alias '${cmd.alias}'`);
+    if (v.approvalStatus === 'Rejected') {
+      throw conflict('VERSION_REJECTED', `version ${v.version} was rejected`);
+    }
+    enforceChecklist(state, v, { kind: 'alias', alias: cmd.alias }, ctx);
+  }
+  const previous = state.aliases[cmd.alias];
+  return [{ type: 'AliasSet', data: { alias: cmd.alias, version: v.version, ...(previous ? { previousVersion: previous } : {}) } }];
+}
+
+function decideRollback(state: ModelState, cmd: Rollback, ctx: DecideContext): ModelEvent[] {
+  requireScope(ctx, Scopes.promote, state.name, 'rollback');
+  const target = requireVersion(state, cmd.toVersion);
+  const incumbent = productionVersion(state);
+  if (incumbent?.version === target.version) {
+    throw conflict('ALREADY_IN_PRODUCTION', `version ${target.version} is already in Production`);
+  }
+  if (target.approvalStatus !== 'Approved') {
+    throw conflict('ROLLBACK_TARGET_NOT_APPROVED', `version ${target.version} is ${target.approvalStatus}; only an approved version can be rolled back to`);
+  }
+  if (!target.servedInProduction) {
+    throw conflict(
+      'ROLLBACK_TARGET_NEVER_IN_PRODUCTION',
+      `version ${target.version} has never been in Production; promote it instead of rolling back to it`,
+    );
+  }
+  const events: ModelEvent[] = [
+    { type: 'RolledBack', data: { ...(incumbent ? { fromVersion: incumbent.version } : {}), toVersion: target.version } },
+  ];
+  if (incumbent) events.push(...archiveEvents(state, incumbent, target.version, PROD_ALIAS));
+  events.push({ type: 'VersionPromoted', data: { version: target.version, from: target.stage, to: 'Production' } });
+  events.push({
+    type: 'AliasSet',
+    data: { alias: PROD_ALIAS, version: target.version, ...(incumbent ? { previousVersion: incumbent.version } : {}) },
+  });
+  return events;
+}
+
+export function decide(command: ModelCommand, state: ModelState, ctx: DecideContext): ModelEvent[] {
+  switch (command.type) {
+    case 'CreateModel':
+      if (state.exists) throw conflict('MODEL_EXISTS', `model '${state.name}' already exists`, { model: state.name });
+      return [
+        {
+          type: 'ModelCreated',
+          data: {
+            name: command.name,
+            ...(command.description !== undefined ? { description: command.description } : {}),
+            owners: command.owners ?? [],
+            tags: command.tags ?? {},
+          },
+        },
+      ];
+    case 'RegisterVersion':
+      return decideRegister(state, command);
+    case 'RecordGateResult': {
+      const v = requireVersion(state, command.version);
+      if (v.stage === 'Archived') throw conflict('VERSION_ARCHIVED', `version ${v.version} is archived`);
+      const data = {
+        version: v.version,
+        gate: command.gate,
+        ...(command.metrics ? { metrics: command.metrics } : {}),
+        ...(command.evidenceUri ? { evidenceUri: command.evidenceUri } : {}),
+      };
+      return [command.status === 'passed' ? { type: 'GatePassed', data } : { type: 'GateFailed', data }];
+    }
+    case 'DecideApproval': {
+      const v = requireVersion(state, command.version);
+      if (v.approvalStatus === 'Rejected') {
+        throw conflict('VERSION_REJECTED', `version ${v.version} was rejected by ${v.rejection?.sub}; a rejection is final`);
+      }
+      if (v.approvalStatus === 'Approved') {
+        throw conflict('ALREADY_APPROVED', `version ${v.version} is already approved`);
+      }
+      if (v.stage === 'Archived') throw conflict('VERSION_ARCHIVED', `version ${v.version} is archived`);
+      if (v.registeredBy === ctx.actor.sub && !ctx.policy.allowSelfApproval(state.name)) {
+        throw forbidden('SELF_APPROVAL_FORBIDDEN', `${ctx.actor.sub} registered version ${v.version} and cannot also decide on it (four-eyes rule)`);
+      }
+      if (v.approvals.some((a) => a.sub === ctx.actor.sub)) {
+        throw conflict('DUPLICATE_APPROVER', `${ctx.actor.sub} has already approved version ${v.version}; approvals must come from distinct subjects`);
+      }
+      const comment = command.comment !== undefined ? { comment: command.comment } : {};
+      if (command.decision === 'reject') return [{ type: 'VersionRejected', data: { version: v.version, ...comment } }];
+      const required = Math.max(1, ctx.policy.requiredApprovals(state.name));
+      const approvals = v.approvals.length + 1;
+      return [
+        approvals >= required
+          ? { type: 'VersionApproved', data: { version: v.version, ...comment, approvals, required } }
+          : { type: 'ApprovalRecorded', data: { version: v.version, ...comment, approvals, required } },
+      ];
+    }
+    case 'TransitionStage':
+      return decideTransition(state, command, ctx);
+    case 'SetAlias':
+      return decideSetAlias(state, command, ctx);
+    case 'RemoveAlias': {
+      requireModel(state);
+      const current = state.aliases[command.alias];
+      if (current === undefined) {
+        throw notFound('ALIAS_NOT_FOUND', `model '${state.name}' has no alias '${command.alias}'`);
+      }
+      if (command.alias === PROD_ALIAS) {
+        throw conflict(
+          'PROD_ALIAS_FOLLOWS_STAGE',
+          `@${PROD_ALIAS} follows the Production stage; archive version ${current} or roll back instead`,
+        );
+      }
+      if (ctx.policy.protectedAliases(state.name).includes(command.alias)) {
+        requireScope(ctx, Scopes.promote, state.name, `removing protected alias '${command.alias}'`);
+      }
+      return [{ type: 'AliasRemoved', data: { alias: command.alias, version: current } }];
+    }
+    case 'Rollback':
+      return decideRollback(state, command, ctx);
+  }
+}
+
+export function evolve(state: ModelState, event: RecordedModelEvent): ModelState {
+  const next: ModelState = { ...state, revision: event.revision };
+  const touch = (version: string, change: (v: VersionState) => Partial<VersionState>): void => {
+    const current = next.versions[version];
+    if (!current) return;
+    next.versions = { ...next.versions, [version]: { ...current, ...change(current), revision: event.revision } };
+  };
+  switch (event.type) {
+    case 'ModelCreated':
+      return {
+        ...next,
+        exists: true,
+        description: event.data.description,
+        owners: event.data.owners,
+        tags: event.data.tags,
+        createdBy: event.actor.sub,
+        createdAt: event.recordedAt,
+      };
+    case 'VersionRegistered': {
+      const d = event.data;
+      next.versions = {
+        ...next.versions,
+        [d.version]: {
+          version: d.version,
+          stage: 'None',
+          approvalStatus: 'PendingManualApproval',
+          artifact: d.artifact,
+          signature: d.signature,
+          metrics: d.metrics,
+          params: d.params,
+          lineage: d.lineage,
+          tags: d.tags,
+          description: d.description,
+          duplicateOf: d.duplicateOf,
+          registeredBy: event.actor.sub,
+          registeredAt: event.recordedAt,
+          gates: {},
+          approvals: [],
+          stageChangedAt: event.recordedAt,
+          servedInProduction: false,
+          revision: event.revision,
+        },
+      };
+      if (!next.digests[d.artifact.digest]) next.digests = { ...next.digests, [d.artifact.digest]: d.version };
+      return next;
+    }
+    case 'GatePassed':
+    case 'GateFailed': {
+      const d = event.data;
+      touch(d.version, (v) => ({
+        gates: {
+          ...v.gates,
+          [d.gate]: {
+            gate: d.gate,
+            status: event.type === 'GatePassed' ? 'passed' : 'failed',
+            metrics: d.metrics,
+            evidenceUri: d.evidenceUri,
+            recordedBy: event.actor.sub,
+            recordedAt: event.recordedAt,
+          },
+        },
+      }));
+      return next;
+    }
+    case 'ApprovalRecorded':
+    case 'VersionApproved': {
+      const d = event.data;
+      touch(d.version, (v) => ({
+        approvals: [...v.approvals, { sub: event.actor.sub, at: event.recordedAt, ...(d.comment !== undefined ? { comment: d.comment } : {}) }],
+        approvalStatus: event.type === 'VersionApproved' ? 'Approved' : v.approvalStatus,
+      }));
+      return next;
+    }
+    case 'VersionRejected':
+      touch(event.data.version, () => ({
+        approvalStatus: 'Rejected',
+        rejection: { sub: event.actor.sub, at: event.recordedAt, ...(event.data.comment !== undefined ? { comment: event.data.comment } : {}) },
+      }));
+      return next;
+    case 'VersionPromoted':
+      touch(event.data.version, () => ({ stage: 'Production', stageChangedAt: event.recordedAt, servedInProduction: true }));
+      return next;
+    case 'StageChanged':
+      touch(event.data.version, () => ({ stage: event.data.to, stageChangedAt: event.recordedAt }));
+      return next;
+    case 'VersionArchived':
+      touch(event.data.version, () => ({ stage: 'Archived', stageChangedAt: event.recordedAt }));
+      return next;
+    case 'AliasSet':
+      next.aliases = { ...next.aliases, [event.data.alias]: event.data.version };
+      return next;
+    case 'AliasRemoved': {
+      const { [event.data.alias]: _removed, ...rest } = next.aliases;
+      next.aliases = rest;
+      return next;
+    }
+    case 'RolledBack':
+      return next;
+  }
+}
+
+export function fold(initial: ModelState, events: Iterable<RecordedModelEvent>): ModelState {
+  let state = initial;
+  for (const e of events) state = evolve(state, e);
+  return state;
+}

@@ -1,0 +1,61 @@
+import type { Actor, Artifact, Lineage, Signature, Stage } from './types.js';
+
+/** Payload schema version of every event type; bump with an upcaster when a payload changes shape. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export interface EventDataMap {
+  ModelCreated: { name: string; description?: string; owners: string[]; tags: Record<string, string> };
+  VersionRegistered: {
+    version: string;
+    artifact: Artifact;
+    signature?: Signature;
+    metrics: Record<string, number>;
+    params: Record<string, string | number | boolean>;
+    lineage: Lineage;
+    tags: Record<string, string>;
+    description?: string;
+    duplicateOf?: string;
+  };
+  GatePassed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string };
+  GateFailed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string };
+  VersionApproved: { version: string; comment?: string; approvals: number; required: number };
+  /** An approval that does not complete the required count yet (N-of-M). */
+  ApprovalRecorded: { version: string; comment?: string; approvals: number; required: number };
+  VersionRejected: { version: string; comment?: string };
+  VersionPromoted: { version: string; from: Stage; to: 'Production' };
+  StageChanged: { version: string; from: Stage; to: Stage };
+  VersionArchived: { version: string; from: Stage; supersededBy?: string };
+  AliasSet: { alias: string; version: string; previousVersion?: string };
+  AliasRemoved: { alias: string; version: string };
+  RolledBack: { fromVersion?: string; toVersion: string };
+}
+export type ModelEventType = keyof EventDataMap;
+export type ModelEvent = { [K in ModelEventType]: { type: K; data: EventDataMap[K] } }[ModelEventType];
+
+/** What evolve needs from a stored event besides its payload. */
+export interface EventFacts {
+  recordedAt: string;
+  actor: Actor;
+  revision: number;
+}
+export type RecordedModelEvent = ModelEvent & EventFacts;
+
+export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
+  'ModelCreated',
+  'VersionRegistered',
+  'GatePassed',
+  'GateFailed',
+  'VersionApproved',
+  'ApprovalRecorded',
+  'VersionRejected',
+  'VersionPromoted',
+  'StageChanged',
+  'VersionArchived',
+  'AliasSet',
+  'AliasRemoved',
+  'RolledBack',
+];
+
+export function modelStreamName(name: string): string {
+  return `model-${name}`;
+}

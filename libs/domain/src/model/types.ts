@@ -1,0 +1,97 @@
+export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type Stage = (typeof STAGES)[number];
+export const APPROVAL_STATUSES = ['PendingManualApproval', 'Approved', 'Rejected'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+export const ARTIFACT_FORMATS = ['onnx', 'torchscript', 'savedmodel', 'safetensors', 'gguf', 'pickle', 'joblib', 'other'] as const;
+export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
+
+export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+export const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+export const GIT_SHA_PATTERN = /^[0-9a-f]{40}$/;
+/** The alias that is the Production stage: moving it is a promotion, and promoting moves it. */
+export const PROD_ALIAS = 'prod';
+
+export interface Actor {
+  sub: string;
+  scopes: string[];
+}
+
+export interface Artifact {
+  uri: string;
+  digest: string;
+  sizeBytes?: number;
+  format: ArtifactFormat;
+}
+export interface Signature {
+  inputs: unknown;
+  outputs: unknown;
+}
+export interface Lineage {
+  runId?: string;
+  gitCommit?: string;
+  datasetHash?: string;
+  image?: { ref: string; digest?: string };
+}
+
+export interface GateResult {
+  gate: string;
+  status: 'passed' | 'failed';
+  metrics?: Record<string, number>;
+  evidenceUri?: string;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+export interface ApprovalRecord {
+  sub: string;
+  at: string;
+  comment?: string;
+}
+
+export interface VersionState {
+  version: string;
+  stage: Stage;
+  approvalStatus: ApprovalStatus;
+  artifact: Artifact;
+  signature?: Signature;
+  metrics: Record<string, number>;
+  params: Record<string, string | number | boolean>;
+  lineage: Lineage;
+  tags: Record<string, string>;
+  description?: string;
+  registeredBy: string;
+  registeredAt: string;
+  duplicateOf?: string;
+  gates: Record<string, GateResult>;
+  approvals: ApprovalRecord[];
+  rejection?: ApprovalRecord;
+  stageChangedAt: string;
+  /** Has been in Production at some point: only such a version is a rollback target. */
+  servedInProduction: boolean;
+  /** Revision of the stream when the version was last changed. */
+  revision: number;
+}
+
+export interface ModelState {
+  exists: boolean;
+  name: string;
+  description?: string;
+  owners: string[];
+  tags: Record<string, string>;
+  createdBy?: string;
+  createdAt?: string;
+  versions: Record<string, VersionState>;
+  aliases: Record<string, string>;
+  /** artifact digest → first version registered with it. */
+  digests: Record<string, string>;
+  revision: number;
+}
+
+export function initialModelState(name: string): ModelState {
+  return { exists: false, name, owners: [], tags: {}, versions: {}, aliases: {}, digests: {}, revision: -1 };
+}
+
+export function productionVersion(state: ModelState): VersionState | undefined {
+  return Object.values(state.versions).find((v) => v.stage === 'Production');
+}

@@ -1,0 +1,5 @@
+export * from './port.js';
+export * from './sql-event-store.js';
+export * from './sqlite-event-store.js';
+export * from './postgres-event-store.js';
+export * from './subscription.js';

@@ -1,0 +1,90 @@
+import { DomainError } from '../../domain/src/index.js';
+
+export interface EventActor {
+  sub: string;
+  scopes: string[];
+}
+
+/** Who/why/where-from of an event: everything in the envelope that the caller supplies. */
+export interface EventMetadata {
+  actor: EventActor;
+  correlationId: string;
+  causationId?: string;
+  reason?: string;
+  traceparent?: string;
+  /** How the command arrived when it was not the plain API (e.g. "approval-link"). */
+  via?: string;
+}
+
+export interface NewEvent {
+  /** UUIDv7, chosen by the caller so a retried append is recognised. */
+  id: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent<D = unknown> {
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  position: number;
+  recordedAt: string;
+  schemaVersion: number;
+  data: D;
+  metadata: EventMetadata;
+}
+
+/** `no_stream`: the stream must not exist yet; `any`: no check; a number: the current last revision. */
+export type ExpectedRevision = number | 'no_stream' | 'any';
+
+export interface AppendResult {
+  /** Revision of the last appended event in its stream. */
+  revision: number;
+  /** Global position of the last appended event. */
+  position: number;
+}
+
+export interface ReadStreamOptions {
+  fromRevision?: number;
+  /** Include only events at or before this global position (time travel). */
+  toPosition?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with position > fromPosition. */
+  fromPosition?: number;
+  limit?: number;
+}
+
+export interface EventStore {
+  append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Highest position visible to readers (0 when empty). */
+  headPosition(): Promise<number>;
+  /** Registers a callback run after each local append commits; returns an unsubscribe function. */
+  onAppended(listener: () => void): () => void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends DomainError {
+  constructor(stream: string, expected: ExpectedRevision, actual: number) {
+    super(
+      'CONCURRENCY_CONFLICT',
+      'conflict',
+      `stream '${stream}' is at revision ${actual}, not ${String(expected)}: another write landed first; re-read the current state and retry`,
+      [],
+      { stream, expectedRevision: expected, actualRevision: actual },
+    );
+  }
+}
+
+export class DuplicateEventIdError extends DomainError {
+  constructor(id: string) {
+    super('DUPLICATE_EVENT_ID', 'conflict', `event id ${id} was already appended with different content or position`, [], { eventId: id });
+  }
+}

@@ -1,0 +1,73 @@
+import pg from 'pg';
+import type { PostgresDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { SqlEventStore, type Clock } from './sql-event-store.js';
+
+export const POSTGRES_EVENTS_DDL = `
+CREATE TABLE IF NOT EXISTS events (
+  position BIGINT PRIMARY KEY,
+  id UUID NOT NULL UNIQUE,
+  stream TEXT COLLATE "C" NOT NULL,
+  revision BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  schema_version INTEGER NOT NULL,
+  data JSONB NOT NULL,
+  metadata JSONB NOT NULL,
+  recorded_at TEXT NOT NULL,
+  UNIQUE (stream, revision)
+);`;
+
+/** Key of the transaction-level advisory lock that serialises appends (any constant works). */
+export const APPEND_LOCK_KEY = 7_214_006_371;
+const NOTIFY_CHANNEL = 'model_ledger_events';
+
+/**
+ * PostgreSQL adapter. Appends take `pg_advisory_xact_lock`, held until commit, and assign
+ * position = max + 1 under it: a later append cannot commit before an earlier one, so readers
+ * that page by position never skip an event committed late. After commit it NOTIFYs, so
+ * subscribers in other processes wake without waiting for their poll.
+ */
+export class PostgresEventStore extends SqlEventStore {
+  private listenClient?: pg.Client;
+
+  private constructor(
+    private readonly pgDb: PostgresDb,
+    clock: Clock,
+  ) {
+    super(pgDb, clock);
+  }
+
+  static async open(db: PostgresDb, clock: Clock, options: { listen?: boolean } = {}): Promise<PostgresEventStore> {
+    await db.exec(`SELECT pg_advisory_lock(${APPEND_LOCK_KEY}); ${POSTGRES_EVENTS_DDL} SELECT pg_advisory_unlock(${APPEND_LOCK_KEY});`);
+    const store = new PostgresEventStore(db, clock);
+    if (options.listen) await store.listen();
+    return store;
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: (this.pgDb.pool.options as { connectionString?: string }).connectionString });
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    client.on('notification', () => this.notifyListeners());
+    this.listenClient = client;
+  }
+
+  protected async lockForAppend(tx: SqlExecutor): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY})`);
+  }
+  /** NOTIFY is delivered at commit, so other processes' subscribers wake without waiting for a poll. */
+  protected override async beforeCommit(tx: SqlExecutor): Promise<void> {
+    await tx.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
+  }
+  protected encodeJson(value: unknown): SqlValue {
+    return JSON.stringify(value);
+  }
+  protected decodeJson(value: unknown): unknown {
+    return value;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await this.listenClient?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,159 @@
+import type { SqlDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import {
+  DuplicateEventIdError,
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+} from './port.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: unknown;
+  recorded_at: string;
+  [key: string]: unknown;
+}
+
+const COLUMNS = 'position, id, stream, revision, type, schema_version, data, metadata, recorded_at';
+
+/**
+ * The event store over SQL. Appends are serialised — SQLite by its single writer, PostgreSQL by
+ * a transaction-level advisory lock — so positions are gapless and commit in position order: a
+ * catch-up reader that has seen position N can never later find a committed event below N.
+ */
+export abstract class SqlEventStore implements EventStore {
+  private readonly listeners = new Set<() => void>();
+
+  protected constructor(
+    protected readonly db: SqlDb,
+    protected readonly clock: Clock,
+  ) {}
+
+  protected abstract lockForAppend(tx: SqlExecutor): Promise<void>;
+  protected abstract encodeJson(value: unknown): SqlValue;
+  protected abstract decodeJson(value: unknown): unknown;
+  /** Runs inside the append transaction after the insert. */
+  protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
+
+  async append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('append needs at least one event');
+    const result = await this.db.transaction(async (tx) => {
+      await this.lockForAppend(tx);
+      const replay = await this.findIdempotentReplay(tx, stream, events, options.expectedRevision);
+      if (replay) return { ...replay, appended: false };
+      const [{ rev }] = await tx.query<{ rev: number | null }>('SELECT max(revision) AS rev FROM events WHERE stream = ?', [stream]);
+      const current = rev === null ? -1 : Number(rev);
+      const expected = options.expectedRevision;
+      if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
+        throw new WrongExpectedRevisionError(stream, expected, current);
+      }
+      const [{ pos }] = await tx.query<{ pos: number | null }>('SELECT max(position) AS pos FROM events');
+      let position = pos === null ? 0 : Number(pos);
+      let revision = current;
+      const recordedAt = this.clock.now().toISOString();
+      const rows: SqlValue[] = [];
+      for (const e of events) {
+        position += 1;
+        revision += 1;
+        rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, this.encodeJson(e.data), this.encodeJson(e.metadata), recordedAt);
+      }
+      const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
+      await this.beforeCommit(tx);
+      return { revision, position, appended: true };
+    });
+    if (result.appended) this.notifyListeners();
+    return { revision: result.revision, position: result.position };
+  }
+
+  /** A retried append (same ids, same expected revision) returns the first outcome instead of failing or duplicating. */
+  private async findIdempotentReplay(
+    tx: SqlExecutor,
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult | undefined> {
+    const ids = events.map((e) => e.id);
+    const found = await tx.query<{ id: string; stream: string; revision: number; position: number }>(
+      `SELECT id, stream, revision, position FROM events WHERE id IN (${ids.map(() => '?').join(', ')}) ORDER BY position`,
+      ids,
+    );
+    if (found.length === 0) return undefined;
+    const firstRevision = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : Number(found[0].revision);
+    const sameBatch =
+      found.length === events.length &&
+      found.every((row, i) => row.id === ids[i] && row.stream === stream && Number(row.revision) === firstRevision + i);
+    if (!sameBatch) throw new DuplicateEventIdError(found[0].id);
+    const last = found[found.length - 1];
+    return { revision: Number(last.revision), position: Number(last.position) };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const params: SqlValue[] = [stream, options.fromRevision ?? 0];
+    let sql = `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ?`;
+    if (options.toPosition !== undefined) {
+      sql += ' AND position <= ?';
+      params.push(options.toPosition);
+    }
+    const rows = await this.db.query<EventRow>(`${sql} ORDER BY revision`, params);
+    return rows.map((r) => this.toRecorded(r));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const rows = await this.db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`, [
+      options.fromPosition ?? 0,
+      options.limit ?? 1000,
+    ]);
+    return rows.map((r) => this.toRecorded(r));
+  }
+
+  async headPosition(): Promise<number> {
+    const [{ pos }] = await this.db.query<{ pos: number | null }>('SELECT max(position) AS pos FROM events');
+    return pos === null ? 0 : Number(pos);
+  }
+
+  onAppended(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  protected notifyListeners(): void {
+    for (const l of this.listeners) l();
+  }
+
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  private toRecorded(r: EventRow): RecordedEvent {
+    return {
+      id: r.id,
+      type: r.type,
+      stream: r.stream,
+      revision: Number(r.revision),
+      position: Number(r.position),
+      recordedAt: r.recorded_at,
+      schemaVersion: Number(r.schema_version),
+      data: this.decodeJson(r.data),
+      metadata: this.decodeJson(r.metadata) as RecordedEvent['metadata'],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import pg from 'pg';
+import type { Row, SqlDb, SqlExecutor, SqlValue } from './sql-db.js';
+
+// Positions and revisions fit in a double for any realistic store; return int8 as number.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+const rewritten = new Map<string, string>();
+/** `?` → `$1..$n`. Statements here never contain a literal question mark. */
+export function toPgPlaceholders(sql: string): string {
+  let out = rewritten.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    rewritten.set(sql, out);
+  }
+  return out;
+}
+
+function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
+      (await client.query(toPgPlaceholders(sql), params as unknown[])).rows as T[],
+    run: async (sql: string, params: readonly SqlValue[] = []) => ({
+      changes: (await client.query(toPgPlaceholders(sql), params as unknown[])).rowCount ?? 0,
+    }),
+  };
+}
+
+export class PostgresDb implements SqlDb {
+  readonly dialect = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private readonly exec0: SqlExecutor;
+
+  constructor(connectionString: string, options: { max?: number; applicationName?: string } = {}) {
+    this.pool = new pg.Pool({ connectionString, max: options.max ?? 10, application_name: options.applicationName ?? 'model-ledger' });
+    // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+    this.exec0 = executor(this.pool);
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.exec0.query<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    return this.exec0.run(sql, params);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(executor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

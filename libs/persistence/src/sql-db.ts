@@ -1,0 +1,33 @@
+/**
+ * The small SQL surface shared by the event store and the read models, so one implementation
+ * of each serves both SQLite and PostgreSQL. Statements use `?` placeholders; the PostgreSQL
+ * implementation rewrites them to `$n`.
+ */
+export type SqlValue = string | number | bigint | null | Uint8Array;
+export type Row = Record<string, unknown>;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SqlExecutor {
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+export interface SqlDb extends SqlExecutor {
+  readonly dialect: Dialect;
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs DDL (several statements). */
+  exec(sql: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Serialises async critical sections: SQLite has one writer connection. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Mutex, type Row, type SqlDb, type SqlExecutor, type SqlValue } from './sql-db.js';
+
+class StatementCache {
+  private readonly cache = new Map<string, StatementSync>();
+  constructor(private readonly db: DatabaseSync) {}
+  get(sql: string): StatementSync {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+}
+
+function executor(cache: StatementCache): SqlExecutor {
+  return {
+    query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) => cache.get(sql).all(...params) as T[],
+    run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: Number(cache.get(sql).run(...params).changes) }),
+  };
+}
+
+/**
+ * One writer connection (all writes serialised through a mutex, so an async transaction never
+ * interleaves with another) and one reader connection, which under WAL sees only committed data.
+ */
+export class SqliteDb implements SqlDb {
+  readonly dialect = 'sqlite' as const;
+  readonly writer: DatabaseSync;
+  private readonly reader: DatabaseSync;
+  private readonly writeMutex = new Mutex();
+  private readonly writerExec: SqlExecutor;
+  private readonly readerExec: SqlExecutor;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.writer = new DatabaseSync(file);
+    this.writer.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;');
+    this.reader = file === ':memory:' ? this.writer : new DatabaseSync(file);
+    if (this.reader !== this.writer) this.reader.exec('PRAGMA busy_timeout=10000;');
+    this.writerExec = executor(new StatementCache(this.writer));
+    this.readerExec = executor(new StatementCache(this.reader));
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.readerExec.query<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    return this.transaction((tx) => tx.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.writeMutex.run(async () => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.writerExec);
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (err) {
+        this.writer.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.writeMutex.run(async () => this.writer.exec(sql));
+  }
+
+  async ping(): Promise<void> {
+    this.reader.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    await this.writeMutex.run(async () => {
+      if (this.reader !== this.writer) this.reader.close();
+      this.writer.close();
+    });
+  }
+}
