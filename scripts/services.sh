@@ -17,7 +17,7 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KAFKA_TEMPLATE_DIR="$SCRIPT_DIR/kafka"
 
-SERVICES_DIR="${SERVICES_DIR:-$HOME/.cache/model-ledger/services}"
+SERVICES_DIR="${SERVICES_DIR:-${HOME:-/root}/.cache/model-ledger/services}"
 PG_PORT="${PG_PORT:-5432}"
 PG_USER=ledger
 PG_PASSWORD=ledger
@@ -244,9 +244,11 @@ kafka_render_props() {
   mv "$KAFKA_PROPS.tmp" "$KAFKA_PROPS"
 }
 
+KAFKA_FORMATTED=0
 kafka_format_if_needed() {
   if [ -f "$KAFKA_DATA/meta.properties" ]; then return 0; fi
   local id
+  KAFKA_FORMATTED=1
   rm -rf "$KAFKA_DATA"; mkdir -p "$KAFKA_DATA"
   id=$(kafka_java kafka.tools.StorageTool random-uuid 2>>"$KAFKA_LOGS/tools.err" | tail -n 1)
   [ -n "$id" ] || die "StorageTool random-uuid failed (see $KAFKA_LOGS/tools.err)"
@@ -279,21 +281,29 @@ kafka_api_ok() {
     >/dev/null 2>>"$KAFKA_LOGS/tools.err"
 }
 
-# Make the broker create __consumer_offsets / __transaction_state now, so the
-# first consumer group / idempotent producer in a test does not spend seconds
-# on COORDINATOR_LOAD_IN_PROGRESS retries. Best effort.
+# Warm the broker up so the first test client does not spend time on (and log)
+# retriable COORDINATOR_LOAD_IN_PROGRESS errors. Best effort, output discarded.
+#  - after every start: an idempotent producer makes the broker fetch its first
+#    producer-id block from the controller (kafkajs otherwise logs an ERROR for
+#    InitProducerId and retries);
+#  - after a fresh format: a group / transactional-id lookup creates
+#    __consumer_offsets and __transaction_state.
 kafka_warm_up() {
+  local bs="127.0.0.1:$KAFKA_PORT"
+  timeout 30 java "${TOOL_JAVA_OPTS[@]}" -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.ConsoleProducer \
+    --bootstrap-server "$bs" --topic services-sh-warmup \
+    --producer-property enable.idempotence=true --producer-property acks=all \
+    </dev/null >/dev/null 2>&1 || true
+  [ "$KAFKA_FORMATTED" -eq 1 ] || return 0
   timeout 30 java "${TOOL_JAVA_OPTS[@]}" -cp "$KAFKA_LIBS/*" \
     org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
-    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --describe --group services-sh-warmup \
-    >/dev/null 2>&1 || true
+    --bootstrap-server "$bs" --describe --group services-sh-warmup >/dev/null 2>&1 || true
   timeout 30 java "${TOOL_JAVA_OPTS[@]}" -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.TransactionsCommand \
-    --bootstrap-server "127.0.0.1:$KAFKA_PORT" describe --transactional-id services-sh-warmup \
-    >/dev/null 2>&1 || true
+    --bootstrap-server "$bs" describe --transactional-id services-sh-warmup >/dev/null 2>&1 || true
 }
 
 kafka_start() {
-  local pid fresh=0
+  local pid started=0
   kafka_libs
   mkdir -p "$KAFKA_DIR" "$KAFKA_LOGS"
   if pid=$(kafka_pid); then
@@ -308,9 +318,7 @@ kafka_start() {
     kafka_render_props
     kafka_format_if_needed
     log "starting Kafka $(kafka_version) (KRaft broker+controller, heap: $KAFKA_HEAP_OPTS), logs in $KAFKA_LOGS"
-    {
-      echo "===== $(date -Is) start"
-    } >> "$KAFKA_LOGS/kafka.out"
+    echo "===== $(date -Is) start" >> "$KAFKA_LOGS/kafka.out"
     # setsid: own session, so the broker outlives this shell / its job group.
     # All fds redirected (and the lock fd 9 closed) so callers' pipes don't hang.
     # shellcheck disable=SC2086
@@ -320,7 +328,7 @@ kafka_start() {
       -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" \
       </dev/null >>"$KAFKA_LOGS/kafka.out" 2>&1 9>&- &
     pid=$!
-    fresh=1
+    started=1
     echo "$pid" > "$KAFKA_PIDFILE"
   fi
 
@@ -339,7 +347,7 @@ kafka_start() {
     fi
     sleep 1
   done
-  [ "$fresh" -eq 1 ] && kafka_warm_up
+  if [ "$started" -eq 1 ]; then kafka_warm_up; fi
   log "Kafka ready on 127.0.0.1:$KAFKA_PORT (pid $pid)"
 }
 
