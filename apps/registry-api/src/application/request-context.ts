@@ -1,0 +1,34 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
+import { UnauthorizedError } from '../../../../libs/auth/src/index.js';
+import type { Actor } from '../../../../libs/domain/src/index.js';
+import { uuidv7 } from '../../../../libs/persistence/src/index.js';
+
+/** Who is asking and the tracing context the events will carry. */
+export interface RequestContext {
+  actor: Actor;
+  correlationId: string;
+  causationId?: string;
+  traceparent?: string;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext => {
+  const req = ctx.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
+  if (!req.actor) throw new UnauthorizedError('no authenticated actor');
+  const correlationId = header(req, 'x-correlation-id')?.slice(0, 128) || uuidv7();
+  const causationId = header(req, 'x-causation-id')?.slice(0, 128);
+  const traceparent = header(req, 'traceparent');
+  return {
+    actor: { sub: req.actor.sub, scopes: req.actor.scopes },
+    correlationId,
+    ...(causationId ? { causationId } : {}),
+    ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
+  };
+});

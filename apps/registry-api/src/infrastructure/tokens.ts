@@ -1,0 +1,14 @@
+/** Injection tokens for the ports the use cases depend on. */
+export const SQL_DB = Symbol('SqlDb');
+export const EVENT_STORE = Symbol('EventStore');
+export const CLOCK = Symbol('Clock');
+export const ID_GENERATOR = Symbol('IdGenerator');
+export const POLICY = Symbol('PromotionPolicy');
+export const APP_CONFIG = Symbol('AppConfig');
+
+export interface Clock {
+  now(): Date;
+}
+export interface IdGenerator {
+  next(): string;
+}

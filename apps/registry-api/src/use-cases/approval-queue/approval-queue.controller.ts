@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { ApprovalQueueQuery } from './approval-queue.dto.js';
+import { ApprovalQueueHandler } from './approval-queue.handler.js';
+
+@ApiTags('governance')
+@ApiBearerAuth()
+@Controller('v1/approvals')
+export class ApprovalQueueController {
+  constructor(private readonly handler: ApprovalQueueHandler) {}
+
+  @Get()
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: 'Versions waiting for approval, oldest first' })
+  list(@Query() q: ApprovalQueueQuery) {
+    return this.handler.handle(q);
+  }
+}

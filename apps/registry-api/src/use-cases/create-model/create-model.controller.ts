@@ -1,0 +1,29 @@
+import { Body, Controller, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import { Ctx, type RequestContext } from '../../application/request-context.js';
+import { presentModel } from '../get-model/get-model.handler.js';
+import { CreateModelDto } from './create-model.dto.js';
+import { CreateModelHandler } from './create-model.handler.js';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@Controller('v1/models')
+export class CreateModelController {
+  constructor(
+    private readonly handler: CreateModelHandler,
+    private readonly queries: RegistryQueries,
+  ) {}
+
+  @Post()
+  @RequireScopes(Scopes.write)
+  @ApiOperation({ summary: 'Create a model (the aggregate its versions belong to)' })
+  async create(@Body() dto: CreateModelDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const position = await this.handler.handle(dto, ctx);
+    void reply.header('Location', `/v1/models/${dto.name}`).header('X-Ledger-Position', String(position));
+    return presentModel((await this.queries.getModel(dto.name))!, position);
+  }
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { AliasParams } from '../shared/params.js';
+import { GetAliasHandler } from './get-alias.handler.js';
+
+@ApiTags('aliases')
+@ApiBearerAuth()
+@Controller('v1/models/:name/aliases')
+export class GetAliasController {
+  constructor(private readonly handler: GetAliasHandler) {}
+
+  @Get(':alias')
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: 'The version an alias points at' })
+  get(@Param() p: AliasParams) {
+    return this.handler.handle(p.name, p.alias);
+  }
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { ModelParams } from '../shared/params.js';
+import { GetModelHandler } from './get-model.handler.js';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@Controller('v1/models')
+export class GetModelController {
+  constructor(private readonly handler: GetModelHandler) {}
+
+  @Get(':name')
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: 'A model with its aliases and the latest version in each stage' })
+  get(@Param() params: ModelParams) {
+    return this.handler.handle(params.name);
+  }
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { VersionParams } from '../shared/params.js';
+import { GetVersionHandler } from './get-version.handler.js';
+
+@ApiTags('versions')
+@ApiBearerAuth()
+@Controller('v1/models/:name/versions')
+export class GetVersionController {
+  constructor(private readonly handler: GetVersionHandler) {}
+
+  @Get(':version')
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: 'One version with stage, approval status, gates, approvals and aliases' })
+  get(@Param() p: VersionParams) {
+    return this.handler.handle(p.name, p.version);
+  }
+}

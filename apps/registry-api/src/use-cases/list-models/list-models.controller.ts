@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { ListModelsQuery } from './list-models.dto.js';
+import { ListModelsHandler } from './list-models.handler.js';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@Controller('v1/models')
+export class ListModelsController {
+  constructor(private readonly handler: ListModelsHandler) {}
+
+  @Get()
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: 'List models by name; filter by name prefix, tag or owner; cursor paging' })
+  list(@Query() q: ListModelsQuery) {
+    return this.handler.handle(q);
+  }
+}

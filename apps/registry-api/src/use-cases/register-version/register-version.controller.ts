@@ -1,0 +1,30 @@
+import { Body, Controller, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import { Ctx, type RequestContext } from '../../application/request-context.js';
+import { ModelParams } from '../shared/params.js';
+import { versionAfterWrite } from '../shared/views.js';
+import { RegisterVersionDto } from './register-version.dto.js';
+import { RegisterVersionHandler } from './register-version.handler.js';
+
+@ApiTags('versions')
+@ApiBearerAuth()
+@Controller('v1/models/:name/versions')
+export class RegisterVersionController {
+  constructor(
+    private readonly handler: RegisterVersionHandler,
+    private readonly queries: RegistryQueries,
+  ) {}
+
+  @Post()
+  @RequireScopes(Scopes.write)
+  @ApiOperation({ summary: 'Register a version: artifact pointer and digest, signature, metrics, lineage. Starts in stage None, PendingManualApproval.' })
+  async register(@Param() p: ModelParams, @Body() dto: RegisterVersionDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const position = await this.handler.handle(p.name, dto, ctx);
+    void reply.header('Location', `/v1/models/${p.name}/versions/${dto.version}`);
+    return versionAfterWrite(this.queries, p.name, dto.version, position, reply);
+  }
+}

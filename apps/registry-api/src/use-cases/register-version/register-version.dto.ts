@@ -1,0 +1,125 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ARTIFACT_FORMATS, DIGEST_PATTERN, GIT_SHA_PATTERN, SEMVER_PATTERN, type ArtifactFormat } from '../../../../../libs/domain/src/index.js';
+import { WithReason } from '../shared/reason.js';
+import { IsJsonStructure, IsNumberRecord, IsScalarRecord, IsStringRecord } from '../shared/validators.js';
+
+export class ArtifactDto {
+  @ApiProperty({ example: 's3://models/churn/1.0.0/model.onnx' })
+  @IsString()
+  @MaxLength(2048)
+  uri!: string;
+
+  @ApiProperty({ example: `sha256:${'ab'.repeat(32)}`, pattern: DIGEST_PATTERN.source })
+  @IsString()
+  @Matches(DIGEST_PATTERN, { message: 'digest must be "sha256:" followed by 64 lowercase hex characters' })
+  digest!: string;
+
+  @ApiPropertyOptional({ example: 1048576 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  sizeBytes?: number;
+
+  @ApiProperty({ enum: ARTIFACT_FORMATS })
+  @IsIn(ARTIFACT_FORMATS as unknown as string[])
+  format!: ArtifactFormat;
+}
+
+export class SignatureDto {
+  @ApiProperty({ description: 'Input schema (free-form JSON)', example: [{ name: 'tenure', type: 'double' }] })
+  @IsJsonStructure()
+  inputs!: unknown;
+
+  @ApiProperty({ description: 'Output schema (free-form JSON)', example: [{ name: 'churn_probability', type: 'double' }] })
+  @IsJsonStructure()
+  outputs!: unknown;
+}
+
+export class ImageDto {
+  @ApiProperty({ example: 'registry.example.com/serving/churn:1.0.0' })
+  @IsString()
+  @MaxLength(512)
+  ref!: string;
+
+  @ApiPropertyOptional({ example: `sha256:${'cd'.repeat(32)}` })
+  @IsOptional()
+  @Matches(DIGEST_PATTERN, { message: 'image digest must be "sha256:" followed by 64 lowercase hex characters' })
+  digest?: string;
+}
+
+export class LineageDto {
+  @ApiPropertyOptional({ example: 'run-abc123' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  runId?: string;
+
+  @ApiPropertyOptional({ example: '7f3a9c1' + '0'.repeat(33), pattern: GIT_SHA_PATTERN.source })
+  @IsOptional()
+  @Matches(GIT_SHA_PATTERN, { message: 'gitCommit must be a full 40-character lowercase hex SHA-1' })
+  gitCommit?: string;
+
+  @ApiPropertyOptional({ example: `sha256:${'e8'.repeat(32)}` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  datasetHash?: string;
+
+  @ApiPropertyOptional({ type: ImageDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ImageDto)
+  image?: ImageDto;
+}
+
+export class RegisterVersionDto extends WithReason {
+  @ApiProperty({ example: '1.0.0', description: 'Semver MAJOR.MINOR.PATCH' })
+  @IsString()
+  @Matches(SEMVER_PATTERN, { message: 'version must be semver MAJOR.MINOR.PATCH, e.g. 1.4.0' })
+  version!: string;
+
+  @ApiProperty({ type: ArtifactDto })
+  @ValidateNested()
+  @Type(() => ArtifactDto)
+  artifact!: ArtifactDto;
+
+  @ApiPropertyOptional({ type: SignatureDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SignatureDto)
+  signature?: SignatureDto;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, example: { auc: 0.91 } })
+  @IsOptional()
+  @IsNumberRecord()
+  metrics?: Record<string, number>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { max_depth: 6 } })
+  @IsOptional()
+  @IsScalarRecord()
+  params?: Record<string, string | number | boolean>;
+
+  @ApiPropertyOptional({ type: LineageDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LineageDto)
+  lineage?: LineageDto;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsStringRecord()
+  tags?: Record<string, string>;
+
+  @ApiPropertyOptional({ maxLength: 4000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
+  description?: string;
+
+  @ApiPropertyOptional({ description: 'Register even if another version has the same artifact digest (recorded as duplicateOf)' })
+  @IsOptional()
+  @IsBoolean()
+  allowDuplicateArtifact?: boolean;
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, invalid, notFound } from '../../../../../libs/domain/src/index.js';
+import { RegistryQueries, type VersionView } from '../../../../../libs/read-models/src/index.js';
+import { presentVersion } from '../shared/views.js';
+
+export type ModelUri =
+  | { name: string; kind: 'alias'; alias: string }
+  | { name: string; kind: 'version'; version: string }
+  | { name: string; kind: 'stage'; stage: string };
+
+export function parseModelUri(uri: string): ModelUri {
+  const bad = (why: string) =>
+    invalid('INVALID_MODEL_URI', `cannot resolve '${uri}': ${why}`, [{ field: 'uri', rule: 'modelUri', message: 'expected models:/{name}@{alias}, models:/{name}/{version} or models:/{name}/{Stage}' }]);
+  if (!uri.startsWith('models:/')) throw bad('it must start with models:/');
+  const rest = uri.slice('models:/'.length);
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    const name = rest.slice(0, at);
+    const alias = rest.slice(at + 1);
+    if (!MODEL_NAME_PATTERN.test(name)) throw bad('invalid model name');
+    if (!ALIAS_PATTERN.test(alias)) throw bad('invalid alias');
+    return { name, kind: 'alias', alias };
+  }
+  const slash = rest.indexOf('/');
+  if (slash < 0) throw bad('missing @alias or /version');
+  const name = rest.slice(0, slash);
+  const ref = rest.slice(slash + 1);
+  if (!MODEL_NAME_PATTERN.test(name)) throw bad('invalid model name');
+  if ((STAGES as readonly string[]).includes(ref)) return { name, kind: 'stage', stage: ref };
+  if (!SEMVER_PATTERN.test(ref)) throw bad('the part after / must be a semver version or a stage');
+  return { name, kind: 'version', version: ref };
+}
+
+@Injectable()
+export class ResolveHandler {
+  constructor(private readonly queries: RegistryQueries) {}
+
+  async handle(uri: string) {
+    const ref = parseModelUri(uri);
+    let found: VersionView | undefined;
+    if (ref.kind === 'alias') found = await this.queries.resolveAlias(ref.name, ref.alias);
+    else if (ref.kind === 'version') found = await this.queries.getVersion(ref.name, ref.version);
+    else {
+      const latest = (await this.queries.getModel(ref.name))?.latestVersions[ref.stage as 'Production'];
+      found = latest ? await this.queries.getVersion(ref.name, latest) : undefined;
+    }
+    if (!found) throw notFound('MODEL_URI_NOT_FOUND', `nothing is registered at ${uri}`, { uri });
+    return presentVersion(found);
+  }
+}

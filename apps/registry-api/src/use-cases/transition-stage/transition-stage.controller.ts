@@ -1,0 +1,33 @@
+import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import { Ctx, type RequestContext } from '../../application/request-context.js';
+import { VersionParams } from '../shared/params.js';
+import { versionAfterWrite } from '../shared/views.js';
+import { TransitionStageDto } from './transition-stage.dto.js';
+import { TransitionStageHandler } from './transition-stage.handler.js';
+
+@ApiTags('governance')
+@ApiBearerAuth()
+@Controller('v1/models/:name/versions/:version/transitions')
+export class TransitionStageController {
+  constructor(
+    private readonly handler: TransitionStageHandler,
+    private readonly queries: RegistryQueries,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  // Staging needs registry:write; Production and Archived need registry:promote (checked by the decider).
+  @RequireScopes(Scopes.write, Scopes.promote)
+  @ApiOperation({
+    summary: 'Move a version to Staging (registry:write), Production or Archived (registry:promote). Promotion archives the incumbent and moves @prod in one append.',
+  })
+  async transition(@Param() p: VersionParams, @Body() dto: TransitionStageDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const position = await this.handler.handle(p.name, p.version, dto, ctx);
+    return versionAfterWrite(this.queries, p.name, p.version, position, reply);
+  }
+}

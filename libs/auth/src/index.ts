@@ -1,0 +1,3 @@
+export * from './token-verifier.js';
+export * from './dev-keys.js';
+export * from './guard.js';

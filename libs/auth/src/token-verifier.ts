@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  importJWK,
+  importSPKI,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type CryptoKey,
+} from 'jose';
+import { DomainError } from '../../domain/src/index.js';
+
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+export interface VerifiedActor {
+  sub: string;
+  scopes: string[];
+  claims: JWTPayload;
+}
+
+export interface TokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  key: { jwksUrl: string } | { publicKeyFile: string } | { jwk: JWK };
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor(message: string, code = 'UNAUTHORIZED') {
+    super(code, 'unauthorized', message);
+  }
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  const scope = payload.scope ?? payload.scp;
+  if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
+  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** Loads a PEM (SPKI) public key, a single JWK, or a JWKS from a file. */
+async function keyFromFile(file: string, algorithms: string[]): Promise<CryptoKey | JWTVerifyGetKey> {
+  const text = readFileSync(file, 'utf8').trim();
+  if (text.startsWith('-----BEGIN')) {
+    if (algorithms.length !== 1) {
+      throw new Error(`JWT_PUBLIC_KEY_FILE is PEM: set JWT_ALGORITHMS to exactly the key's algorithm (got ${algorithms.join(',')})`);
+    }
+    return importSPKI(text, algorithms[0]);
+  }
+  const json = JSON.parse(text) as JWK | JSONWebKeySet;
+  if ('keys' in json) return createLocalJWKSet(json);
+  return createLocalJWKSet({ keys: [json] });
+}
+
+/**
+ * Verifies bearer tokens with jose: signature against the configured keys, issuer, audience,
+ * expiry (with a small tolerance) and an algorithm allow-list of asymmetric algorithms only.
+ * Verified tokens are cached until they expire, so a hot read path does not re-verify.
+ */
+export class TokenVerifier {
+  private readonly cache = new Map<string, { actor: VerifiedActor; exp: number }>();
+  private constructor(
+    private readonly options: TokenVerifierOptions,
+    private readonly key: CryptoKey | JWTVerifyGetKey,
+  ) {}
+
+  static async create(options: TokenVerifierOptions): Promise<TokenVerifier> {
+    const bad = options.algorithms.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
+    if (bad.length) throw new Error(`JWT_ALGORITHMS may list asymmetric algorithms only; refused: ${bad.join(', ')}`);
+    let key: CryptoKey | JWTVerifyGetKey;
+    if ('jwksUrl' in options.key) key = createRemoteJWKSet(new URL(options.key.jwksUrl));
+    else if ('publicKeyFile' in options.key) key = await keyFromFile(options.key.publicKeyFile, options.algorithms);
+    else key = (await importJWK(options.key.jwk, options.key.jwk.alg ?? 'EdDSA')) as CryptoKey;
+    return new TokenVerifier(options, key);
+  }
+
+  async verify(token: string): Promise<VerifiedActor> {
+    const now = Date.now() / 1000;
+    const cached = this.cache.get(token);
+    if (cached && cached.exp > now) return cached.actor;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key as JWTVerifyGetKey, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: this.options.algorithms,
+        clockTolerance: this.options.clockToleranceSeconds,
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('token expired', 'TOKEN_EXPIRED');
+      if (err instanceof joseErrors.JWTClaimValidationFailed) throw new UnauthorizedError(`token claim '${err.claim}' is invalid: ${err.reason}`, 'TOKEN_INVALID');
+      if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new UnauthorizedError('token algorithm is not allowed', 'TOKEN_INVALID');
+      throw new UnauthorizedError('token signature or format is invalid', 'TOKEN_INVALID');
+    }
+    const actor = { sub: String(payload.sub), scopes: scopesOf(payload), claims: payload };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(token, { actor, exp: Math.min(Number(payload.exp), now + 300) });
+    return actor;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './rows.js';
+export * from './tables.js';
+export * from './projector.js';
+export * from './queries.js';
+export * from './rebuild.js';

@@ -1,0 +1,196 @@
+import type { SqlDb, SqlValue } from '../../persistence/src/index.js';
+import type { AliasRow, AuditRow, ModelRow, QueueRow, VersionRow } from './rows.js';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface VersionView extends VersionRow {
+  aliases: string[];
+}
+
+export interface ModelView extends ModelRow {
+  aliases: Record<string, string>;
+  latestVersions: Partial<Record<'None' | 'Staging' | 'Production' | 'Archived', string>>;
+}
+
+const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+export function decodeCursor<T>(cursor: string | undefined): T | undefined {
+  if (!cursor) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString()) as T;
+  } catch {
+    return undefined;
+  }
+}
+const likeEscape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
+
+/** Queries over the live read models (prefix `rm_`). */
+export class RegistryQueries {
+  constructor(private readonly db: SqlDb) {}
+
+  async listModels(f: { prefix?: string; tag?: string; owner?: string; cursor?: string; limit: number }): Promise<Page<ModelRow>> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (f.prefix) {
+      where.push(`name LIKE ? ESCAPE '!'`);
+      params.push(`${likeEscape(f.prefix)}%`);
+    }
+    if (f.owner) {
+      where.push(`owners_idx LIKE ? ESCAPE '!'`);
+      params.push(`%|${likeEscape(f.owner)}|%`);
+    }
+    if (f.tag) {
+      where.push(`tags_idx LIKE ? ESCAPE '!'`);
+      params.push(`%|${likeEscape(f.tag)}|%`);
+    }
+    const after = decodeCursor<string>(f.cursor);
+    if (after) {
+      where.push('name > ?');
+      params.push(after);
+    }
+    const sql = `SELECT doc FROM rm_models ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name LIMIT ?`;
+    const rows = await this.db.query<{ doc: string }>(sql, [...params, f.limit + 1]);
+    const items = rows.slice(0, f.limit).map((r) => JSON.parse(r.doc) as ModelRow);
+    return { items, nextCursor: rows.length > f.limit ? encodeCursor(items[items.length - 1].name) : null };
+  }
+
+  async getModel(name: string): Promise<ModelView | undefined> {
+    const [row] = await this.db.query<{ doc: string }>('SELECT doc FROM rm_models WHERE name = ?', [name]);
+    if (!row) return undefined;
+    const aliases = await this.db.query<{ alias: string; version: string }>('SELECT alias, version FROM rm_aliases WHERE model = ? ORDER BY alias', [name]);
+    const latest = await this.db.query<{ stage: string; version: string }>(
+      `SELECT v.stage, v.version FROM rm_versions v
+       JOIN (SELECT stage, max(registered_position) AS p FROM rm_versions WHERE model = ? GROUP BY stage) m
+         ON v.stage = m.stage AND v.registered_position = m.p
+       WHERE v.model = ?`,
+      [name, name],
+    );
+    return {
+      ...(JSON.parse(row.doc) as ModelRow),
+      aliases: Object.fromEntries(aliases.map((a) => [a.alias, a.version])),
+      latestVersions: Object.fromEntries(latest.map((l) => [l.stage, l.version])),
+    };
+  }
+
+  async listVersions(
+    name: string,
+    f: { stage?: string; approvalStatus?: string; cursor?: string; limit: number },
+  ): Promise<Page<VersionView>> {
+    const where = ['model = ?'];
+    const params: SqlValue[] = [name];
+    if (f.stage) {
+      where.push('stage = ?');
+      params.push(f.stage);
+    }
+    if (f.approvalStatus) {
+      where.push('approval_status = ?');
+      params.push(f.approvalStatus);
+    }
+    const before = decodeCursor<number>(f.cursor);
+    if (typeof before === 'number') {
+      where.push('registered_position < ?');
+      params.push(before);
+    }
+    const rows = await this.db.query<{ doc: string }>(
+      `SELECT doc FROM rm_versions WHERE ${where.join(' AND ')} ORDER BY registered_position DESC LIMIT ?`,
+      [...params, f.limit + 1],
+    );
+    const aliases = await this.aliasesByVersion(name);
+    const items = rows.slice(0, f.limit).map((r) => {
+      const v = JSON.parse(r.doc) as VersionRow;
+      return { ...v, aliases: aliases.get(v.version) ?? [] };
+    });
+    return { items, nextCursor: rows.length > f.limit ? encodeCursor(items[items.length - 1].registeredPosition) : null };
+  }
+
+  async getVersion(name: string, version: string): Promise<VersionView | undefined> {
+    const [row] = await this.db.query<{ doc: string }>('SELECT doc FROM rm_versions WHERE model = ? AND version = ?', [name, version]);
+    if (!row) return undefined;
+    const aliases = await this.db.query<{ alias: string }>('SELECT alias FROM rm_aliases WHERE model = ? AND version = ? ORDER BY alias', [
+      name,
+      version,
+    ]);
+    return { ...(JSON.parse(row.doc) as VersionRow), aliases: aliases.map((a) => a.alias) };
+  }
+
+  async getAlias(name: string, alias: string): Promise<AliasRow | undefined> {
+    const [row] = await this.db.query<{ doc: string }>('SELECT doc FROM rm_aliases WHERE model = ? AND alias = ?', [name, alias]);
+    return row ? (JSON.parse(row.doc) as AliasRow) : undefined;
+  }
+
+  /** One round trip for `models:/name@alias`. */
+  async resolveAlias(name: string, alias: string): Promise<VersionView | undefined> {
+    const [row] = await this.db.query<{ doc: string }>(
+      'SELECT v.doc AS doc FROM rm_aliases a JOIN rm_versions v ON v.model = a.model AND v.version = a.version WHERE a.model = ? AND a.alias = ?',
+      [name, alias],
+    );
+    if (!row) return undefined;
+    const v = JSON.parse(row.doc) as VersionRow;
+    const aliases = await this.db.query<{ alias: string }>('SELECT alias FROM rm_aliases WHERE model = ? AND version = ? ORDER BY alias', [
+      name,
+      v.version,
+    ]);
+    return { ...v, aliases: aliases.map((a) => a.alias) };
+  }
+
+  async approvalQueue(f: { model?: string; cursor?: string; limit: number }): Promise<Page<QueueRow>> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (f.model) {
+      where.push('model = ?');
+      params.push(f.model);
+    }
+    const after = decodeCursor<number>(f.cursor);
+    if (typeof after === 'number') {
+      where.push('registered_position > ?');
+      params.push(after);
+    }
+    const rows = await this.db.query<{ doc: string }>(
+      `SELECT doc FROM rm_approval_queue ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY registered_position LIMIT ?`,
+      [...params, f.limit + 1],
+    );
+    const items = rows.slice(0, f.limit).map((r) => JSON.parse(r.doc) as QueueRow);
+    return { items, nextCursor: rows.length > f.limit ? encodeCursor(items[items.length - 1].position) : null };
+  }
+
+  async auditTrail(f: { model?: string; cursor?: string; limit: number }): Promise<Page<AuditRow>> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (f.model) {
+      where.push('model = ?');
+      params.push(f.model);
+    }
+    const after = decodeCursor<number>(f.cursor);
+    if (typeof after === 'number') {
+      where.push('position > ?');
+      params.push(after);
+    }
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at FROM rm_audit
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position LIMIT ?`,
+      [...params, f.limit + 1],
+    );
+    const items = rows.slice(0, f.limit).map((r) => ({
+      position: Number(r.position),
+      eventId: String(r.event_id),
+      stream: String(r.stream),
+      model: (r.model as string | null) ?? null,
+      version: (r.version as string | null) ?? null,
+      type: String(r.type),
+      actor: String(r.actor),
+      reason: (r.reason as string | null) ?? null,
+      correlationId: String(r.correlation_id),
+      recordedAt: String(r.recorded_at),
+    }));
+    return { items, nextCursor: rows.length > f.limit ? encodeCursor(items[items.length - 1].position) : null };
+  }
+
+  private async aliasesByVersion(name: string): Promise<Map<string, string[]>> {
+    const rows = await this.db.query<{ alias: string; version: string }>('SELECT alias, version FROM rm_aliases WHERE model = ? ORDER BY alias', [name]);
+    const map = new Map<string, string[]>();
+    for (const r of rows) map.set(r.version, [...(map.get(r.version) ?? []), r.alias]);
+    return map;
+  }
+}

@@ -1,0 +1,241 @@
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  Artifact,
+  EventDataMap,
+  GateResult,
+  Lineage,
+  ModelEventType,
+  Signature,
+  Stage,
+} from '../../domain/src/index.js';
+import type { RecordedEvent } from '../../event-store/src/index.js';
+
+/**
+ * Read-model rows and the pure functions that evolve them, one event at a time. The projector
+ * (projector.ts) loads rows, calls these, and writes the result with its checkpoint.
+ */
+export interface ModelRow {
+  name: string;
+  description?: string;
+  owners: string[];
+  tags: Record<string, string>;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  versionCount: number;
+  position: number;
+}
+
+export interface VersionRow {
+  name: string;
+  version: string;
+  stage: Stage;
+  approvalStatus: ApprovalStatus;
+  artifact: Artifact;
+  signature?: Signature;
+  metrics: Record<string, number>;
+  params: Record<string, string | number | boolean>;
+  lineage: Lineage;
+  tags: Record<string, string>;
+  description?: string;
+  duplicateOf?: string;
+  registeredBy: string;
+  registeredAt: string;
+  registeredPosition: number;
+  gates: Record<string, GateResult>;
+  approvals: ApprovalRecord[];
+  rejection?: ApprovalRecord;
+  stageChangedAt: string;
+  /** Position of the last event that changed this version. */
+  position: number;
+}
+
+export interface AliasRow {
+  name: string;
+  alias: string;
+  version: string;
+  setBy: string;
+  setAt: string;
+  position: number;
+}
+
+export interface QueueRow {
+  name: string;
+  version: string;
+  registeredBy: string;
+  registeredAt: string;
+  approvals: number;
+  approvers: string[];
+  position: number;
+}
+
+export interface AuditRow {
+  position: number;
+  eventId: string;
+  stream: string;
+  model: string | null;
+  version: string | null;
+  type: string;
+  actor: string;
+  reason: string | null;
+  correlationId: string;
+  recordedAt: string;
+}
+
+export const MODEL_STREAM_PREFIX = 'model-';
+export function modelOf(e: RecordedEvent): string | null {
+  return e.stream.startsWith(MODEL_STREAM_PREFIX) ? e.stream.slice(MODEL_STREAM_PREFIX.length) : null;
+}
+export function versionOf(e: RecordedEvent): string | null {
+  const d = e.data as { version?: unknown; toVersion?: unknown };
+  if (typeof d?.version === 'string') return d.version;
+  if (typeof d?.toVersion === 'string') return d.toVersion;
+  return null;
+}
+
+function data<K extends ModelEventType>(e: RecordedEvent, _type: K): EventDataMap[K] {
+  return e.data as EventDataMap[K];
+}
+
+export function evolveModelRow(row: ModelRow | undefined, e: RecordedEvent): ModelRow | undefined {
+  if (e.type === 'ModelCreated') {
+    const d = data(e, 'ModelCreated');
+    return {
+      name: d.name,
+      ...(d.description !== undefined ? { description: d.description } : {}),
+      owners: d.owners,
+      tags: d.tags,
+      createdBy: e.metadata.actor.sub,
+      createdAt: e.recordedAt,
+      updatedAt: e.recordedAt,
+      versionCount: 0,
+      position: e.position,
+    };
+  }
+  if (!row) return row;
+  const touched = { ...row, updatedAt: e.recordedAt, position: e.position };
+  return e.type === 'VersionRegistered' ? { ...touched, versionCount: row.versionCount + 1 } : touched;
+}
+
+export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent): VersionRow | undefined {
+  const model = modelOf(e);
+  if (e.type === 'VersionRegistered' && model) {
+    const d = data(e, 'VersionRegistered');
+    return {
+      name: model,
+      version: d.version,
+      stage: 'None',
+      approvalStatus: 'PendingManualApproval',
+      artifact: d.artifact,
+      ...(d.signature ? { signature: d.signature } : {}),
+      metrics: d.metrics,
+      params: d.params,
+      lineage: d.lineage,
+      tags: d.tags,
+      ...(d.description !== undefined ? { description: d.description } : {}),
+      ...(d.duplicateOf ? { duplicateOf: d.duplicateOf } : {}),
+      registeredBy: e.metadata.actor.sub,
+      registeredAt: e.recordedAt,
+      registeredPosition: e.position,
+      gates: {},
+      approvals: [],
+      stageChangedAt: e.recordedAt,
+      position: e.position,
+    };
+  }
+  if (!row) return row;
+  const next = { ...row, position: e.position };
+  switch (e.type) {
+    case 'GatePassed':
+    case 'GateFailed': {
+      const d = data(e, 'GatePassed');
+      next.gates = {
+        ...row.gates,
+        [d.gate]: {
+          gate: d.gate,
+          status: e.type === 'GatePassed' ? 'passed' : 'failed',
+          ...(d.metrics ? { metrics: d.metrics } : {}),
+          ...(d.evidenceUri ? { evidenceUri: d.evidenceUri } : {}),
+          recordedBy: e.metadata.actor.sub,
+          recordedAt: e.recordedAt,
+        },
+      };
+      return next;
+    }
+    case 'ApprovalRecorded':
+    case 'VersionApproved': {
+      const d = data(e, 'VersionApproved');
+      next.approvals = [...row.approvals, { sub: e.metadata.actor.sub, at: e.recordedAt, ...(d.comment !== undefined ? { comment: d.comment } : {}) }];
+      if (e.type === 'VersionApproved') next.approvalStatus = 'Approved';
+      return next;
+    }
+    case 'VersionRejected': {
+      const d = data(e, 'VersionRejected');
+      next.approvalStatus = 'Rejected';
+      next.rejection = { sub: e.metadata.actor.sub, at: e.recordedAt, ...(d.comment !== undefined ? { comment: d.comment } : {}) };
+      return next;
+    }
+    case 'VersionPromoted':
+      return { ...next, stage: 'Production', stageChangedAt: e.recordedAt };
+    case 'StageChanged':
+      return { ...next, stage: data(e, 'StageChanged').to, stageChangedAt: e.recordedAt };
+    case 'VersionArchived':
+      return { ...next, stage: 'Archived', stageChangedAt: e.recordedAt };
+    default:
+      return row;
+  }
+}
+
+/** The approval queue holds a version from registration until its approval is decided or it is archived. */
+export function evolveQueueRow(row: QueueRow | undefined, e: RecordedEvent): QueueRow | null | undefined {
+  const model = modelOf(e);
+  switch (e.type) {
+    case 'VersionRegistered':
+      return model
+        ? {
+            name: model,
+            version: data(e, 'VersionRegistered').version,
+            registeredBy: e.metadata.actor.sub,
+            registeredAt: e.recordedAt,
+            approvals: 0,
+            approvers: [],
+            position: e.position,
+          }
+        : undefined;
+    case 'ApprovalRecorded':
+      return row ? { ...row, approvals: row.approvals + 1, approvers: [...row.approvers, e.metadata.actor.sub], position: e.position } : row;
+    case 'VersionApproved':
+    case 'VersionRejected':
+    case 'VersionArchived':
+      return row ? null : row;
+    default:
+      return row;
+  }
+}
+
+export function aliasChange(e: RecordedEvent): { alias: string; row: AliasRow | null } | undefined {
+  const model = modelOf(e);
+  if (!model) return undefined;
+  if (e.type === 'AliasSet') {
+    const d = data(e, 'AliasSet');
+    return { alias: d.alias, row: { name: model, alias: d.alias, version: d.version, setBy: e.metadata.actor.sub, setAt: e.recordedAt, position: e.position } };
+  }
+  if (e.type === 'AliasRemoved') return { alias: data(e, 'AliasRemoved').alias, row: null };
+  return undefined;
+}
+
+export function auditRow(e: RecordedEvent): AuditRow {
+  return {
+    position: e.position,
+    eventId: e.id,
+    stream: e.stream,
+    model: modelOf(e),
+    version: versionOf(e),
+    type: e.type,
+    actor: e.metadata.actor.sub,
+    reason: e.metadata.reason ?? null,
+    correlationId: e.metadata.correlationId,
+    recordedAt: e.recordedAt,
+  };
+}
