@@ -11,7 +11,6 @@ export function describePg(name: string, fn: () => void): void {
     describe(name, () => {
       test.skip('skipped: DATABASE_URL unset', () => undefined);
     });
-    // eslint-disable-next-line no-console
     console.warn(`skipped: DATABASE_URL unset — ${name}`);
   }
 }
