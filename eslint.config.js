@@ -8,7 +8,7 @@ const DOMAIN_FORBIDDEN = [
   { group: ['kafkajs', '@kurrent/*', '@eventstore/*'], message: 'libs/domain does no I/O: no brokers or event-store clients.' },
   { group: ['@opentelemetry/*'], message: 'libs/domain has no telemetry.' },
   { group: ['node:fs', 'node:net', 'node:http', 'node:https', 'fs', 'net', 'http', 'https', 'fastify', 'jose'], message: 'libs/domain does no I/O.' },
-  { group: ['**/libs/persistence/**', '**/libs/event-store/**', '**/libs/read-models/**', '**/libs/auth/**', '**/apps/**'], message: 'libs/domain depends on nothing else in the repo.' },
+  { group: ['**/persistence/**', '**/event-store/**', '**/read-models/**', '**/auth/**', '**/relay/**', '**/apps/**'], message: 'libs/domain depends on nothing else in the repo.' },
 ];
 
 export default tseslint.config(
