@@ -1,4 +1,4 @@
-import { Mutex, type SqlDb, type SqlExecutor } from '../../persistence/src/index.js';
+import { Mutex, type SqlDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
 import type { EventStore, RecordedEvent } from '../../event-store/src/index.js';
 import {
   aliasChange,
@@ -8,94 +8,138 @@ import {
   evolveVersionRow,
   modelOf,
   versionOf,
+  type AliasRow,
+  type AuditRow,
   type ModelRow,
   type QueueRow,
   type VersionRow,
 } from './rows.js';
 import type { TablePrefix } from './tables.js';
 
-/** A projection writes its rows for one event inside the batch transaction. */
-export interface Projection {
-  readonly name: string;
-  apply(tx: SqlExecutor, event: RecordedEvent, prefix: TablePrefix): Promise<void>;
-}
-
 const indexList = (values: string[]) => `|${values.join('|')}|`;
 const tagIndex = (tags: Record<string, string>) => indexList(Object.entries(tags).flatMap(([k, v]) => [k, `${k}=${v}`]));
 
-async function one<T>(tx: SqlExecutor, sql: string, params: (string | number)[]): Promise<T | undefined> {
-  const [row] = await tx.query<{ doc: string }>(sql, params);
-  return row ? (JSON.parse(row.doc) as T) : undefined;
+/** How each document table is keyed and which columns queries filter on. */
+const TABLES = {
+  models: { keys: ['name'], columns: (r: ModelRow): SqlValue[] => [indexList(r.owners), tagIndex(r.tags)], names: ['owners_idx', 'tags_idx'] },
+  versions: {
+    keys: ['model', 'version'],
+    columns: (r: VersionRow): SqlValue[] => [r.stage, r.approvalStatus, r.registeredPosition],
+    names: ['stage', 'approval_status', 'registered_position'],
+  },
+  aliases: { keys: ['model', 'alias'], columns: (r: AliasRow): SqlValue[] => [r.version], names: ['version'] },
+  approval_queue: { keys: ['model', 'version'], columns: (r: QueueRow): SqlValue[] => [r.position], names: ['registered_position'] },
+} as const;
+export type DocTable = keyof typeof TABLES;
+
+/**
+ * The rows one batch reads and writes. Reads go to the database once per row; writes are kept
+ * and flushed as multi-row upserts at the end of the batch, inside the batch transaction.
+ */
+export class BatchRows {
+  private readonly rows = new Map<string, { table: DocTable; key: string[]; value: unknown; dirty: boolean }>();
+  private readonly audit: AuditRow[] = [];
+
+  constructor(
+    private readonly tx: SqlExecutor,
+    private readonly prefix: TablePrefix,
+  ) {}
+
+  async get<T>(table: DocTable, key: string[]): Promise<T | undefined> {
+    const id = `${table}\u0000${key.join('\u0000')}`;
+    const cached = this.rows.get(id);
+    if (cached) return (cached.value ?? undefined) as T | undefined;
+    const where = TABLES[table].keys.map((k) => `${k} = ?`).join(' AND ');
+    const [row] = await this.tx.query<{ doc: string }>(`SELECT doc FROM ${this.prefix}${table} WHERE ${where}`, key);
+    const value = row ? (JSON.parse(row.doc) as T) : null;
+    this.rows.set(id, { table, key, value, dirty: false });
+    return value ?? undefined;
+  }
+
+  /** `null` deletes the row. */
+  put<T>(table: DocTable, key: string[], value: T | null): void {
+    this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value, dirty: true });
+  }
+
+  addAudit(row: AuditRow): void {
+    this.audit.push(row);
+  }
+
+  async flush(): Promise<void> {
+    const p = this.prefix;
+    for (const table of Object.keys(TABLES) as DocTable[]) {
+      const spec = TABLES[table];
+      const dirty = [...this.rows.values()].filter((r) => r.dirty && r.table === table);
+      for (const gone of dirty.filter((r) => r.value === null)) {
+        await this.tx.run(`DELETE FROM ${p}${table} WHERE ${spec.keys.map((k) => `${k} = ?`).join(' AND ')}`, gone.key);
+      }
+      const upserts = dirty.filter((r) => r.value !== null);
+      const cols = [...spec.keys, ...spec.names, 'doc'];
+      const update = [...spec.names, 'doc'].map((c) => `${c} = excluded.${c}`).join(', ');
+      for (let i = 0; i < upserts.length; i += 200) {
+        const chunk = upserts.slice(i, i + 200);
+        const params = chunk.flatMap((r) => [...r.key, ...(spec.columns as (row: unknown) => SqlValue[])(r.value), JSON.stringify(r.value)]);
+        const tuple = `(${cols.map(() => '?').join(', ')})`;
+        await this.tx.run(
+          `INSERT INTO ${p}${table} (${cols.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')} ON CONFLICT (${spec.keys.join(', ')}) DO UPDATE SET ${update}`,
+          params,
+        );
+      }
+    }
+    for (let i = 0; i < this.audit.length; i += 200) {
+      const chunk = this.audit.slice(i, i + 200);
+      await this.tx.run(
+        `INSERT INTO ${p}audit (position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at) VALUES ${chunk
+          .map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .join(', ')}`,
+        chunk.flatMap((r) => [r.position, r.eventId, r.stream, r.model, r.version, r.type, r.actor, r.reason, r.correlationId, r.recordedAt]),
+      );
+    }
+  }
+}
+
+/** A projection turns one event into row changes; rows come from and go to the batch. */
+export interface Projection {
+  readonly name: string;
+  apply(rows: BatchRows, event: RecordedEvent): Promise<void>;
 }
 
 export const registryProjection: Projection = {
   name: 'registry',
-  async apply(tx, e, p) {
+  async apply(rows, e) {
     const model = modelOf(e);
     if (!model) return;
-    const before = await one<ModelRow>(tx, `SELECT doc FROM ${p}models WHERE name = ?`, [model]);
+    const before = await rows.get<ModelRow>('models', [model]);
     const after = evolveModelRow(before, e);
-    if (after) {
-      await tx.run(
-        `INSERT INTO ${p}models (name, owners_idx, tags_idx, doc) VALUES (?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET owners_idx = excluded.owners_idx, tags_idx = excluded.tags_idx, doc = excluded.doc`,
-        [model, indexList(after.owners), tagIndex(after.tags), JSON.stringify(after)],
-      );
-    }
+    if (after) rows.put('models', [model], after);
     const version = versionOf(e);
     if (version) {
-      const vBefore = await one<VersionRow>(tx, `SELECT doc FROM ${p}versions WHERE model = ? AND version = ?`, [model, version]);
+      const vBefore = await rows.get<VersionRow>('versions', [model, version]);
       const vAfter = evolveVersionRow(vBefore, e);
-      if (vAfter && vAfter !== vBefore) {
-        await tx.run(
-          `INSERT INTO ${p}versions (model, version, stage, approval_status, registered_position, doc) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (model, version) DO UPDATE SET stage = excluded.stage, approval_status = excluded.approval_status, doc = excluded.doc`,
-          [model, version, vAfter.stage, vAfter.approvalStatus, vAfter.registeredPosition, JSON.stringify(vAfter)],
-        );
-      }
+      if (vAfter && vAfter !== vBefore) rows.put('versions', [model, version], vAfter);
     }
     const alias = aliasChange(e);
-    if (alias?.row) {
-      await tx.run(
-        `INSERT INTO ${p}aliases (model, alias, version, doc) VALUES (?, ?, ?, ?)
-         ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version, doc = excluded.doc`,
-        [model, alias.alias, alias.row.version, JSON.stringify(alias.row)],
-      );
-    } else if (alias) {
-      await tx.run(`DELETE FROM ${p}aliases WHERE model = ? AND alias = ?`, [model, alias.alias]);
-    }
+    if (alias) rows.put('aliases', [model, alias.alias], alias.row);
   },
 };
 
 export const approvalQueueProjection: Projection = {
   name: 'approval-queue',
-  async apply(tx, e, p) {
+  async apply(rows, e) {
     const model = modelOf(e);
     const version = versionOf(e);
     if (!model || !version) return;
-    const before = await one<QueueRow>(tx, `SELECT doc FROM ${p}approval_queue WHERE model = ? AND version = ?`, [model, version]);
+    const before = await rows.get<QueueRow>('approval_queue', [model, version]);
     const after = evolveQueueRow(before, e);
-    if (after === null) {
-      await tx.run(`DELETE FROM ${p}approval_queue WHERE model = ? AND version = ?`, [model, version]);
-    } else if (after && after !== before) {
-      await tx.run(
-        `INSERT INTO ${p}approval_queue (model, version, registered_position, doc) VALUES (?, ?, ?, ?)
-         ON CONFLICT (model, version) DO UPDATE SET doc = excluded.doc`,
-        [model, version, after.position, JSON.stringify(after)],
-      );
-    }
+    if (after === null) rows.put('approval_queue', [model, version], null);
+    else if (after && after !== before) rows.put('approval_queue', [model, version], after);
   },
 };
 
 export const auditTrailProjection: Projection = {
   name: 'audit-trail',
-  async apply(tx, e, p) {
-    const r = auditRow(e);
-    await tx.run(
-      `INSERT INTO ${p}audit (position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.position, r.eventId, r.stream, r.model, r.version, r.type, r.actor, r.reason, r.correlationId, r.recordedAt],
-    );
+  async apply(rows, e) {
+    rows.addAudit(auditRow(e));
   },
 };
 
@@ -110,7 +154,7 @@ export interface ProjectorStatus {
 /**
  * Runs the projections over the event store. Each batch is one transaction that writes the rows
  * and advances every projection's checkpoint together, so a crash never leaves rows and
- * checkpoint apart. The checkpoint row is locked (FOR UPDATE on PostgreSQL) so two processes
+ * checkpoint apart. The checkpoint rows are locked (FOR UPDATE on PostgreSQL) so two processes
  * never project the same event twice.
  */
 export class Projector {
@@ -170,7 +214,8 @@ export class Projector {
     const p = this.prefix;
     const forUpdate = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
     return this.db.transaction(async (tx) => {
-      let reached = 0;
+      const rows = new BatchRows(tx, p);
+      let reached = Number.POSITIVE_INFINITY;
       for (const projection of this.projections) {
         await tx.run(`INSERT INTO ${p}checkpoints (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING`, [projection.name]);
         const [{ position }] = await tx.query<{ position: number }>(`SELECT position FROM ${p}checkpoints WHERE projection = ?${forUpdate}`, [
@@ -179,12 +224,13 @@ export class Projector {
         let at = Number(position);
         for (const e of events) {
           if (e.position <= at) continue; // another process got here first
-          await projection.apply(tx, e, p);
+          await projection.apply(rows, e);
           at = e.position;
         }
         await tx.run(`UPDATE ${p}checkpoints SET position = ? WHERE projection = ?`, [at, projection.name]);
-        reached = reached === 0 ? at : Math.min(reached, at);
+        reached = Math.min(reached, at);
       }
+      await rows.flush();
       return reached;
     });
   }

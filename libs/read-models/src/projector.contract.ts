@@ -1,0 +1,81 @@
+import { uuidv7 } from '../../persistence/src/index.js';
+import type { SqlDb } from '../../persistence/src/index.js';
+import type { EventStore, NewEvent } from '../../event-store/src/index.js';
+import { Projector, registryProjection, type Projection } from './projector.js';
+import { RegistryQueries } from './queries.js';
+import { rebuildAndCompare } from './rebuild.js';
+import { createReadModelTables } from './tables.js';
+
+const actor = { sub: 'alice', scopes: [] };
+const ev = (type: string, data: unknown): NewEvent => ({ id: uuidv7(), type, schemaVersion: 1, data, metadata: { actor, correlationId: 'c' } });
+const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+
+async function seed(store: EventStore, models: number): Promise<void> {
+  for (let m = 0; m < models; m++) {
+    const name = `m${m}`;
+    await store.append(
+      `model-${name}`,
+      [
+        ev('ModelCreated', { name, owners: ['team'], tags: { k: 'v' } }),
+        ev('VersionRegistered', { version: '1.0.0', artifact: { uri: 'u', digest: digest(m * 2 + 1), format: 'onnx' }, metrics: {}, params: {}, lineage: {}, tags: {} }),
+        ev('VersionRegistered', { version: '1.1.0', artifact: { uri: 'u', digest: digest(m * 2 + 2), format: 'onnx' }, metrics: {}, params: {}, lineage: {}, tags: {} }),
+        ev('VersionApproved', { version: '1.0.0', approvals: 1, required: 1 }),
+        ev('VersionPromoted', { version: '1.0.0', from: 'None', to: 'Production' }),
+        ev('AliasSet', { alias: 'prod', version: '1.0.0' }),
+        ev('AliasSet', { alias: 'canary', version: '1.1.0' }),
+        ev('AliasRemoved', { alias: 'canary', version: '1.1.0' }),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+  }
+}
+
+/** Projector behaviour shared by the SQLite (unit) and PostgreSQL (integration) runs. */
+export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventStore; close(): Promise<void> }>): void {
+  let fx: { db: SqlDb; store: EventStore; close(): Promise<void> };
+  beforeEach(async () => {
+    fx = await open();
+    await createReadModelTables(fx.db, 'rm_');
+  });
+  afterEach(async () => fx.close());
+
+  test('projects models, versions, aliases, queue and audit rows in small batches', async () => {
+    await seed(fx.store, 7);
+    const projector = new Projector(fx.db, fx.store, { batchSize: 5 });
+    expect(await projector.catchUp()).toBe(56);
+    const q = new RegistryQueries(fx.db);
+    const m = await q.getModel('m3');
+    expect(m).toMatchObject({ versionCount: 2, aliases: { prod: '1.0.0' }, latestVersions: { Production: '1.0.0', None: '1.1.0' } });
+    expect((await q.approvalQueue({ limit: 100 })).items.map((i) => `${i.name}@${i.version}`)).toHaveLength(7);
+    expect((await q.auditTrail({ limit: 1000 })).items).toHaveLength(56);
+    expect((await q.resolveAlias('m3', 'prod'))?.version).toBe('1.0.0');
+    expect(await q.resolveAlias('m3', 'canary')).toBeUndefined();
+  });
+
+  test('a rebuild from position 0 is identical to the live read model, and a damaged live row is found', async () => {
+    await seed(fx.store, 5);
+    const live = new Projector(fx.db, fx.store);
+    await live.catchUp();
+    expect(await rebuildAndCompare(fx.db, fx.store, { live })).toMatchObject({ identical: true, position: 40 });
+    await fx.db.run(`UPDATE rm_versions SET stage = 'Archived' WHERE model = 'm2' AND version = '1.0.0'`);
+    const report = await rebuildAndCompare(fx.db, fx.store, { live });
+    expect(report.identical).toBe(false);
+    expect(report.differences).toEqual([{ table: 'versions', onlyLive: 1, onlyRebuilt: 1 }]);
+  });
+
+  test('a batch that fails writes no rows and leaves every checkpoint where it was', async () => {
+    await seed(fx.store, 2);
+    let calls = 0;
+    const exploding: Projection = {
+      name: 'exploding',
+      async apply(rows, e) {
+        if (++calls === 12) throw new Error('boom');
+        await registryProjection.apply(rows, e);
+      },
+    };
+    const projector = new Projector(fx.db, fx.store, { projections: [registryProjection, exploding] });
+    await expect(projector.catchUp()).rejects.toThrow('boom');
+    expect(await fx.db.query('SELECT * FROM rm_models')).toEqual([]);
+    expect(await fx.db.query('SELECT * FROM rm_checkpoints')).toEqual([]);
+  });
+}
