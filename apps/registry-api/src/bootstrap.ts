@@ -2,10 +2,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
-import { sendProblem, toProblem } from './http/problem.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 
@@ -21,12 +19,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
   const logger = options.logger ?? levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { logger });
-  // Errors raised by Fastify itself (body too large, malformed JSON, wrong media type) never reach
-  // Nest's filters; give them the same problem+json shape.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => sendProblem(reply, toProblem(err, req.url)));
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()

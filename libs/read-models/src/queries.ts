@@ -120,19 +120,18 @@ export class RegistryQueries {
     return row ? (JSON.parse(row.doc) as AliasRow) : undefined;
   }
 
-  /** One round trip for `models:/name@alias`. */
+  /** One round trip for `models:/name@alias`: the version's document and all its aliases. */
   async resolveAlias(name: string, alias: string): Promise<VersionView | undefined> {
-    const [row] = await this.db.query<{ doc: string }>(
-      'SELECT v.doc AS doc FROM rm_aliases a JOIN rm_versions v ON v.model = a.model AND v.version = a.version WHERE a.model = ? AND a.alias = ?',
+    const aliasesOf =
+      this.db.dialect === 'postgres'
+        ? "(SELECT string_agg(x.alias, ',' ORDER BY x.alias) FROM rm_aliases x WHERE x.model = a.model AND x.version = a.version)"
+        : "(SELECT group_concat(alias, ',') FROM (SELECT x.alias FROM rm_aliases x WHERE x.model = a.model AND x.version = a.version ORDER BY x.alias))";
+    const [row] = await this.db.query<{ doc: string; aliases: string | null }>(
+      `SELECT v.doc AS doc, ${aliasesOf} AS aliases FROM rm_aliases a JOIN rm_versions v ON v.model = a.model AND v.version = a.version WHERE a.model = ? AND a.alias = ?`,
       [name, alias],
     );
     if (!row) return undefined;
-    const v = JSON.parse(row.doc) as VersionRow;
-    const aliases = await this.db.query<{ alias: string }>('SELECT alias FROM rm_aliases WHERE model = ? AND version = ? ORDER BY alias', [
-      name,
-      v.version,
-    ]);
-    return { ...v, aliases: aliases.map((a) => a.alias) };
+    return { ...(JSON.parse(row.doc) as VersionRow), aliases: row.aliases ? row.aliases.split(',') : [] };
   }
 
   async approvalQueue(f: { model?: string; cursor?: string; limit: number }): Promise<Page<QueueRow>> {
