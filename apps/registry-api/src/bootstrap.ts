@@ -18,7 +18,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true });
   const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
   const logger = options.logger ?? levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { logger });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { logger, abortOnError: false });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
