@@ -279,6 +279,10 @@ export function registryScenarios(kind: 'sqlite' | 'postgres'): void {
       const r = await t.call('GET', '/v1/resolve?uri=churn', { token: reader });
       expect(r.status).toBe(422);
       expect(r.body.errors[0].field).toBe('uri');
+      const missing = await t.call('GET', '/v1/resolve', { token: reader });
+      expect(missing.status).toBe(422);
+      expect(missing.body.code).toBe('INVALID_MODEL_URI');
+      expect((await t.call('GET', `/v1/resolve?uri=${encodeURIComponent('models:/churn@nope')}`, { token: reader })).body.code).toBe('MODEL_URI_NOT_FOUND');
     });
   });
 

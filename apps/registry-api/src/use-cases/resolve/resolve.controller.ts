@@ -1,8 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
-import { ResolveQuery } from './resolve.dto.js';
 import { ResolveHandler } from './resolve.handler.js';
 
 @ApiTags('resolve')
@@ -11,10 +10,13 @@ import { ResolveHandler } from './resolve.handler.js';
 export class ResolveController {
   constructor(private readonly handler: ResolveHandler) {}
 
+  // The hot read path: `uri` is checked by parseModelUri itself (it names the field on failure),
+  // so no DTO round trip through class-transformer/class-validator.
   @Get()
   @RequireScopes(Scopes.read)
+  @ApiQuery({ name: 'uri', required: true, example: 'models:/churn@prod', description: 'models:/{name}@{alias}, models:/{name}/{version} or models:/{name}/{Stage}' })
   @ApiOperation({ summary: 'Resolve models:/name@alias (or /version, /Stage) to the version with its artifact pointer and digest' })
-  resolve(@Query() q: ResolveQuery) {
-    return this.handler.handle(q.uri);
+  resolve(@Query('uri') uri: unknown) {
+    return this.handler.handle(uri);
   }
 }

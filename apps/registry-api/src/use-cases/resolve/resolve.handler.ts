@@ -8,9 +8,11 @@ export type ModelUri =
   | { name: string; kind: 'version'; version: string }
   | { name: string; kind: 'stage'; stage: string };
 
-export function parseModelUri(uri: string): ModelUri {
+export function parseModelUri(uri: unknown): ModelUri {
   const bad = (why: string) =>
     invalid('INVALID_MODEL_URI', `cannot resolve '${uri}': ${why}`, [{ field: 'uri', rule: 'modelUri', message: 'expected models:/{name}@{alias}, models:/{name}/{version} or models:/{name}/{Stage}' }]);
+  if (typeof uri !== 'string' || uri.length === 0) throw bad('the uri query parameter is required, once');
+  if (uri.length > 300) throw bad('it is longer than 300 characters');
   if (!uri.startsWith('models:/')) throw bad('it must start with models:/');
   const rest = uri.slice('models:/'.length);
   const at = rest.indexOf('@');
@@ -35,7 +37,7 @@ export function parseModelUri(uri: string): ModelUri {
 export class ResolveHandler {
   constructor(private readonly queries: RegistryQueries) {}
 
-  async handle(uri: string) {
+  async handle(uri: unknown) {
     const ref = parseModelUri(uri);
     let found: VersionView | undefined;
     if (ref.kind === 'alias') found = await this.queries.resolveAlias(ref.name, ref.alias);
