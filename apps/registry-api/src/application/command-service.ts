@@ -16,6 +16,7 @@ import { Mutex } from '../../../../libs/persistence/src/index.js';
 import { Projector } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE, ID_GENERATOR, POLICY, type IdGenerator } from '../infrastructure/tokens.js';
 import type { RequestContext } from './request-context.js';
+import { withSpan } from './tracing.js';
 
 export interface CommandResult {
   events: RecordedModelEvent[];
@@ -50,9 +51,11 @@ export class CommandService {
     private readonly projector: Projector,
   ) {}
 
-  async execute(model: string, command: ModelCommand, ctx: RequestContext, reason?: string): Promise<CommandResult> {
+  async execute(model: string, command: ModelCommand, requestCtx: RequestContext, reason?: string): Promise<CommandResult> {
     const stream = modelStreamName(model);
-    return this.withLock(stream, async () => {
+    return withSpan(`command ${command.type}`, requestCtx.traceparent, { 'ledger.model': model, 'ledger.command': command.type }, (span, traceparent) => {
+      const ctx = { ...requestCtx, ...(traceparent ? { traceparent } : {}) };
+      return this.withLock(stream, async () => {
       for (let attempt = 1; ; attempt++) {
         const { state, position: statePosition } = await this.load(model, stream);
         const decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
@@ -64,6 +67,7 @@ export class CommandService {
           });
           const recordedAt = new Date().toISOString();
           const events = decided.map((e, i) => ({ ...e, recordedAt, actor: ctx.actor, revision: state.revision + 1 + i }) as RecordedModelEvent);
+          span.setAttributes({ 'ledger.position': result.position, 'ledger.events': events.length, 'ledger.attempts': attempt });
           await this.projector.catchUp(result.position);
           return { events, position: result.position, revision: result.revision, state: events.reduce(evolve, state) };
         } catch (err) {
@@ -72,6 +76,7 @@ export class CommandService {
           throw err;
         }
       }
+      });
     });
   }
 
