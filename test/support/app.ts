@@ -14,6 +14,8 @@ export const AUDIENCE = 'model-ledger-test';
 
 export interface TestApp {
   url: string;
+  databaseUrl?: string;
+  keys: { privateKey: CryptoKey; publicKey: CryptoKey };
   app: NestFastifyApplication;
   store: EventStore;
   token(sub: string, scopes: string | string[], opts?: { expiresIn?: string; key?: CryptoKey; issuer?: string; audience?: string }): Promise<string>;
@@ -28,17 +30,22 @@ export const ALL_SCOPES = ['registry:read', 'registry:write', 'gates:write', 'ap
  * The whole app on a real port, on a fresh SQLite file or a fresh PostgreSQL schema, verifying
  * tokens signed by a test key (as an identity provider would sign them).
  */
-export async function startTestApp(kind: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  kind: 'sqlite' | 'postgres' = 'sqlite',
+  env: Record<string, string> = {},
+  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey } } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ml-e2e-'));
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const { privateKey, publicKey } = shared.keys ?? (await generateKeyPair('EdDSA', { crv: 'Ed25519' }));
   const keyFile = join(dir, 'idp.jwk.json');
   writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(publicKey)), alg: 'EdDSA', kid: 'test' }));
-  const schema = kind === 'postgres' ? await createTestSchema('e2e') : undefined;
+  // A second replica passes the first one's databaseUrl and keys: same schema, same identity provider.
+  const schema = kind === 'postgres' && !shared.databaseUrl ? await createTestSchema('e2e') : undefined;
   const config = validateConfig({
     NODE_ENV: 'test',
     EVENT_STORE: kind,
     DATA_DIR: dir,
-    ...(schema ? { DATABASE_URL: schema.url } : {}),
+    ...(schema ? { DATABASE_URL: schema.url } : shared.databaseUrl ? { DATABASE_URL: shared.databaseUrl } : {}),
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
     JWT_PUBLIC_KEY_FILE: keyFile,
@@ -53,6 +60,8 @@ export async function startTestApp(kind: 'sqlite' | 'postgres' = 'sqlite', env: 
   const store = app.get<EventStore>(EVENT_STORE);
   return {
     url,
+    databaseUrl: schema?.url ?? shared.databaseUrl,
+    keys: { privateKey, publicKey },
     app,
     store,
     async token(sub, scopes, opts = {}) {
