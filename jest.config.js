@@ -9,10 +9,11 @@ const common = {
   setupFiles: ['reflect-metadata'],
 };
 export default {
+  // Generous: CI machines have 2 cores, and a slow machine should not fail a correct test.
+  testTimeout: 120_000,
   projects: [
-    // Generous timeouts: CI machines have 2 cores; a slow machine should not fail a correct test.
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'], testTimeout: 30_000 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'], testTimeout: 60_000 },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'], testTimeout: 180_000 },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'] },
   ],
 };

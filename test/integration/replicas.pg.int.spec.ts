@@ -17,6 +17,22 @@ describePg('two replicas on one PostgreSQL database', () => {
     await a.close();
   });
 
+  test('a read on the other replica with X-Min-Position sees the write at once', async () => {
+    const writer = await a.token('alice', ['registry:read', 'registry:write']);
+    const created = await a.call('POST', '/v1/models', { token: writer, body: { name: 'fresh' } });
+    const position = created.headers.get('x-ledger-position')!;
+    expect(Number(position)).toBeGreaterThan(0);
+    const seen = await b.call('GET', '/v1/models/fresh', { token: writer, headers: { 'x-min-position': position } });
+    expect(seen.status).toBe(200);
+    expect(seen.body.name).toBe('fresh');
+    const future = await b.call('GET', '/v1/models/fresh', { token: writer, headers: { 'x-min-position': String(Number(position) + 1000) } });
+    expect(future.status).toBe(503);
+    expect(future.body.code).toBe('READ_MODEL_BEHIND');
+    expect(future.headers.get('retry-after')).toBe('1');
+    const bad = await b.call('GET', '/v1/models/fresh', { token: writer, headers: { 'x-min-position': 'soon' } });
+    expect(bad.status).toBe(400);
+  });
+
   test('50 concurrent promotions split across replicas leave exactly one Production version, no 500s, a consistent history', async () => {
     const writer = await a.token('alice', ['registry:read', 'registry:write']);
     const approver = await a.token('bob', ['registry:read', 'approvals:write']);

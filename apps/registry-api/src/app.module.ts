@@ -5,6 +5,7 @@ import { CommandService } from './application/command-service.js';
 import type { AppConfig } from './config.js';
 import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
+import { ReadAfterWriteInterceptor } from './http/read-after-write.js';
 import { PersistenceModule } from './infrastructure/persistence.module.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 import { ApprovalQueueController } from './use-cases/approval-queue/approval-queue.controller.js';
@@ -83,6 +84,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: ReadAfterWriteInterceptor },
       ],
     };
   }
