@@ -15,6 +15,8 @@ import { DecideApprovalController } from './use-cases/decide-approval/decide-app
 import { DecideApprovalHandler } from './use-cases/decide-approval/decide-approval.handler.js';
 import { GetAliasController } from './use-cases/get-alias/get-alias.controller.js';
 import { GetAliasHandler } from './use-cases/get-alias/get-alias.handler.js';
+import { GetReadinessController } from './use-cases/get-readiness/get-readiness.controller.js';
+import { GetReadinessHandler } from './use-cases/get-readiness/get-readiness.handler.js';
 import { GetModelController } from './use-cases/get-model/get-model.controller.js';
 import { GetModelHandler } from './use-cases/get-model/get-model.handler.js';
 import { GetVersionController } from './use-cases/get-version/get-version.controller.js';
@@ -62,6 +64,7 @@ export class AppModule {
         ResolveController,
         RollbackController,
         ApprovalQueueController,
+        GetReadinessController,
       ],
       providers: [
         CommandService,
@@ -80,6 +83,7 @@ export class AppModule {
         ResolveHandler,
         RollbackHandler,
         ApprovalQueueHandler,
+        GetReadinessHandler,
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
