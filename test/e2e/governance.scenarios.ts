@@ -138,4 +138,59 @@ export function governanceScenarios(kind: 'sqlite' | 'postgres'): void {
     const p = await t.call('POST', '/v1/models/churn/versions/1.0.0/transitions', { token: fraudOnly, body: { stage: 'Production' } });
     expect(p.status).toBe(403);
   });
+
+  describe('semver rules and range resolution', () => {
+    const changedSignature = { inputs: [{ name: 'tenure', type: 'double' }, { name: 'region', type: 'string' }], outputs: [{ name: 'p', type: 'double' }] };
+
+    test('a schema change without a MAJOR bump is refused with the diff; an omitted version is assigned and explained', async () => {
+      await model('churn');
+      await register('churn', '1.0.0', 1);
+      const minor = await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.1.0', 2, { signature: changedSignature }) });
+      expect(minor.status).toBe(422);
+      expect(minor.body).toMatchObject({
+        code: 'SEMVER_RULE_VIOLATED',
+        previousVersion: '1.0.0',
+        requiredBump: 'major',
+        actualBump: 'minor',
+        schemaChanges: [`inputs: added 'region' {"type":"string"}`],
+      });
+      expect(minor.body.errors[0]).toMatchObject({ field: 'version', rule: 'semver-major' });
+      const patch = await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.1', 3) });
+      expect(patch.body).toMatchObject({ code: 'SEMVER_RULE_VIOLATED', requiredBump: 'minor' });
+      const fix = await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.1', 3, { changeKind: 'fix' }) });
+      expect(fix.status).toBe(201);
+      const { version: _omit, ...noVersion } = versionBody('x', 4, { signature: changedSignature });
+      const assigned = await t.call('POST', '/v1/models/churn/versions', { token: alice, body: noVersion });
+      expect(assigned.status).toBe(201);
+      expect(assigned.body.version).toBe('2.0.0');
+      expect(assigned.headers.get('location')).toBe('/v1/models/churn/versions/2.0.0');
+      const events = await t.store.readStream('model-churn');
+      const registered = events.filter((e) => e.type === 'VersionRegistered').map((e) => e.data as any);
+      expect(registered[registered.length - 1].semver).toMatchObject({ assigned: true, previous: '1.0.1', bump: 'major', schemaChanges: [`inputs: added 'region' {"type":"string"}`] });
+      expect(registered[registered.length - 1].semver.reason).toContain('assigned 2.0.0');
+    });
+
+    test('models:/churn@^2.3 resolves to the highest Production version in range; &stage=any to any non-archived', async () => {
+      await model('churn');
+      await register('churn', '2.3.0', 1);
+      await gate('churn', '2.3.0', 'latency-p95', 'passed', { p95_ms: 90 });
+      await approve('churn', '2.3.0', bob);
+      expect((await promote('churn', '2.3.0')).status).toBe(200);
+      await register('churn', '2.4.0', 2);
+      await register('churn', '3.0.0', 3, { signature: changedSignature });
+      const resolve = (q: string) => t.call('GET', `/v1/resolve?uri=${encodeURIComponent(q.split('&')[0])}${q.includes('&') ? `&${q.split('&')[1]}` : ''}`, { token: bob });
+      expect((await resolve('models:/churn@^2.3')).body.version).toBe('2.3.0');
+      expect((await resolve('models:/churn@>=2.3 <3')).body.version).toBe('2.3.0');
+      expect((await resolve('models:/churn@>=2.3,<3.0&stage=any')).body.version).toBe('2.4.0');
+      expect((await resolve('models:/churn@^2.3&stage=any')).body.version).toBe('2.4.0');
+      expect((await resolve('models:/churn@>=3&stage=any')).body.version).toBe('3.0.0');
+      const none = await resolve('models:/churn@~2.4');
+      expect(none.status).toBe(404);
+      expect(none.body.detail).toContain('stage=any');
+      expect((await resolve('models:/churn@~2.4&stage=any')).body.version).toBe('2.4.0');
+      expect((await resolve('models:/churn@prod')).body.version).toBe('2.3.0');
+      const bad = await resolve('models:/churn@^two');
+      expect(bad.status).toBe(422);
+    });
+  });
 }

@@ -98,7 +98,8 @@ export function judgeVersion(input: SemverInput): SemverVerdict {
   const requested = input.requested ? parseSemver(input.requested) : null;
   // Compare with the highest version below the new one (the previous highest when it is the newest; a backport's own line otherwise).
   const below = requested ? parsed.filter((e) => compareSemver(e.sv, requested) < 0) : parsed;
-  const prev = below[below.length - 1];
+  // Below every existing version there is no line to extend: compared with the lowest, it is refused.
+  const prev = below[below.length - 1] ?? parsed[0];
   if (!prev) {
     const version = input.requested ?? '1.0.0';
     return { ok: true, version, decision: { required: 'initial', bump: 'initial', assigned: !input.requested, reason: input.requested ? 'first version of the model' : 'first version of the model: assigned 1.0.0' } };

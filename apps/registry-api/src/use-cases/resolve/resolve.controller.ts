@@ -15,6 +15,6 @@ export class ResolveController {
   @RequireScopes(Scopes.read)
   @ApiOperation({ summary: 'Resolve models:/name@alias (or /version, /Stage) to the version with its artifact pointer and digest' })
   resolve(@Query() q: ResolveQuery) {
-    return this.handler.handle(q.uri);
+    return this.handler.handle(q.uri, q.stage);
   }
 }
