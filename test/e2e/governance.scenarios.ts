@@ -1,4 +1,5 @@
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
+import { issueLinks, page } from '../support/links.js';
 import { GOVERNANCE_POLICY, policyFile } from '../support/policy.js';
 
 /** Governance over real HTTP (policy, gates, readiness, N-of-M); run on SQLite (e2e) and PostgreSQL (int). */
@@ -192,5 +193,55 @@ export function governanceScenarios(kind: 'sqlite' | 'postgres'): void {
       const bad = await resolve('models:/churn@^two');
       expect(bad.status).toBe(422);
     });
+  });
+
+  test('Figure 10.5: register v7 → CI gates → link → approver approves on the page → release manager promotes → @prod is v7 → rollback to v6', async () => {
+    await model('churn');
+    await register('churn', '6.0.0', 6, { metrics: { auc: 0.9 } });
+    await gate('churn', '6.0.0', 'latency-p95', 'passed', { p95_ms: 110 });
+    await approve('churn', '6.0.0', bob);
+    expect((await promote('churn', '6.0.0')).status).toBe(200);
+
+    // 1. The data scientist registers v7 with full lineage and a pinned image.
+    await register('churn', '7.0.0', 7, { metrics: { auc: 0.915 } });
+    // 2. CI records the gates it owns; the server judges the rest from the recorded facts.
+    expect((await gate('churn', '7.0.0', 'latency-p95', 'passed', { p95_ms: 95 })).status).toBe(201);
+    const readiness = await t.call('GET', '/v1/models/churn/versions/7.0.0/readiness', { token: rm });
+    expect(readiness.body.requirements.filter((r: any) => !r.met).map((r: any) => r.code)).toEqual(['APPROVAL_REQUIRED']);
+    // 3. An approval link is issued to the approver.
+    const lead = await t.token('lead', ['registry:read', 'approvals:write']);
+    const links = await issueLinks(t, lead, 'churn', '7.0.0', ['bob']);
+    // 4. The approver opens the page and approves (the form post a browser makes).
+    const shown = await page(t, 'GET', links[0].token);
+    expect(shown.status).toBe(200);
+    expect(shown.html).toContain('run-7');
+    const approved = await page(t, 'POST', links[0].token, { decision: 'approve', comment: 'ok to ship', model: 'churn', version: '7.0.0' });
+    expect(approved.status).toBe(200);
+    // 5. The release manager promotes; the incumbent is archived and @prod moves in one append.
+    const promoted = await promote('churn', '7.0.0');
+    expect(promoted.status).toBe(200);
+    expect(promoted.body).toMatchObject({ stage: 'Production', approvalStatus: 'Approved', aliases: ['prod'] });
+    // 6. Serving resolves the alias.
+    const resolved = await t.call('GET', `/v1/resolve?uri=${encodeURIComponent('models:/churn@prod')}`, { token: bob });
+    expect(resolved.body).toMatchObject({ version: '7.0.0', artifact: { digest: versionBody('7.0.0', 7).artifact.digest } });
+    // 7. One call rolls back to v6.
+    const rolledBack = await t.call('POST', '/v1/models/churn/rollback', { token: rm, body: { toVersion: '6.0.0', reason: 'latency regression in canary' } });
+    expect(rolledBack.status).toBe(200);
+    expect((await t.call('GET', `/v1/resolve?uri=${encodeURIComponent('models:/churn@prod')}`, { token: bob })).body.version).toBe('6.0.0');
+    expect((await t.call('GET', '/v1/models/churn/versions/7.0.0', { token: bob })).body.stage).toBe('Archived');
+
+    const events = (await t.store.readAll()).filter((e) => e.stream === 'model-churn' || e.stream.startsWith('approval-link-'));
+    const trail = events.filter((e) => (e.data as any).version === '7.0.0' || (e.data as any).toVersion === '6.0.0').map((e) => `${e.type}:${e.metadata.actor.sub}${e.metadata.via ? `(${e.metadata.via})` : ''}`);
+    expect(trail).toEqual([
+      'VersionRegistered:alice',
+      'GatePassed:alice',
+      'ApprovalLinkIssued:lead',
+      'VersionApproved:bob(approval-link)',
+      'ApprovalLinkUsed:bob(approval-link)',
+      'VersionPromoted:rm',
+      'AliasSet:rm',
+      'RolledBack:rm',
+      'VersionArchived:rm',
+    ]);
   });
 }

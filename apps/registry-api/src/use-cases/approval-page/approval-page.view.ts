@@ -24,7 +24,7 @@ main{max-width:860px;margin:24px auto;background:#fff;border:1px solid #dde1e7;b
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 8px;border-bottom:1px solid #eceff3;padding-bottom:4px}
 .sub{color:#5b6474;margin:0 0 12px}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #f0f2f5;vertical-align:top}
 th{color:#5b6474;font-weight:600;width:190px}code{font:12px ui-monospace,monospace;word-break:break-all}
-.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}.neutral{color:#5b6474}
+.gates td:nth-child(-n+2){white-space:nowrap}.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}.neutral{color:#5b6474}
 pre.card{white-space:pre-wrap;background:#f8f9fb;border:1px solid #eceff3;padding:12px;border-radius:6px;font:13px ui-monospace,monospace;max-height:320px;overflow:auto}
 textarea{width:100%;min-height:70px;font:inherit;box-sizing:border-box;padding:6px}
 .actions{display:flex;gap:12px;margin-top:12px}button{font:inherit;padding:8px 18px;border-radius:6px;border:1px solid #888;cursor:pointer}
