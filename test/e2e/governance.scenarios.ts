@@ -68,6 +68,19 @@ export function governanceScenarios(kind: 'sqlite' | 'postgres'): void {
     expect((await t.call('GET', '/v1/models/churn/versions/1.0.0', { token: bob })).body.stage).toBe('None');
   });
 
+  test('readiness for Staging and for a protected alias; unknown version 404; bad target 400', async () => {
+    await model('churn');
+    await register('churn', '1.0.0', 1);
+    const staging = await t.call('GET', '/v1/models/churn/versions/1.0.0/readiness?target=Staging', { token: bob });
+    expect(staging.body).toMatchObject({ target: 'Staging', ready: true, requirements: [] });
+    const champion = await t.call('GET', '/v1/models/churn/versions/1.0.0/readiness?target=champion', { token: bob });
+    expect(champion.body.requirements.map((r: any) => r.gate ?? r.code)).toEqual(['APPROVAL_REQUIRED', 'lineage-complete', 'image-pinned', 'offline-quality', 'latency-p95']);
+    expect((await t.call('GET', '/v1/models/churn/versions/9.9.9/readiness', { token: bob })).body.code).toBe('VERSION_NOT_FOUND');
+    const bad = await t.call('GET', '/v1/models/churn/versions/1.0.0/readiness?target=PROD!', { token: bob });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('target');
+  });
+
   test('CI-recorded gates with thresholds, then promotion; the gate and the promotion name the policy', async () => {
     await model('churn');
     await register('churn', '1.0.0', 1);
