@@ -91,7 +91,7 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
     expect(again.html).toMatch(/bob rejected churn 1\.0\.0 at \d{4}-\d\d-\d\dT/);
   });
 
-  test('refusal pages: expired, tampered, foreign key, wrong purpose, unknown jti, wrong version, four-eyes, decided, rejected, archived', async () => {
+  test('refusal pages: expired, tampered, foreign key, wrong purpose, unknown jti, wrong version, bad decision, decided, rejected, archived', async () => {
     const [bob, carol] = await issueLinks(t, lead, 'churn', '1.0.0', ['bob', 'carol', 'dave']);
     const code = async (token: string, method: 'GET' | 'POST' = 'GET', form?: Record<string, string>) => {
       const r = await page(t, method, token, form ?? (method === 'POST' ? { decision: 'approve' } : undefined));
@@ -139,5 +139,21 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
     const r = await page(t, 'GET', self.token);
     expect([r.status, r.headers.get('x-refusal-code')]).toEqual([403, 'SELF_APPROVAL_FORBIDDEN']);
     expect(r.html).toContain('alice registered version 1.0.0');
+  });
+
+  test('N-of-M through links: the first approval records, the second (distinct approver) approves', async () => {
+    await t.close();
+    const { policyFile } = await import('../support/policy.js');
+    t = await startTestApp('sqlite', { DATA_DIR: dataDir, POLICY_FILE: policyFile({ default: { requiredApprovals: 2 } }) });
+    const issuer = await t.token('lead', ['approvals:write']);
+    const [bob, carol] = await issueLinks(t, issuer, 'churn', '1.0.0', ['bob', 'carol']);
+    const first = await page(t, 'POST', bob.token, { decision: 'approve' });
+    expect(first.html).toContain('Status: PendingManualApproval (1 of 2 approvals)');
+    const shown = await page(t, 'GET', carol.token);
+    expect(shown.html).toContain('1 of 2 (bob)');
+    const second = await page(t, 'POST', carol.token, { decision: 'approve' });
+    expect(second.html).toContain('Status: Approved (2 of 2 approvals)');
+    const types = (await t.store.readStream('model-churn')).map((e) => e.type).filter((x) => x.includes('Approv'));
+    expect(types).toEqual(['ApprovalRecorded', 'VersionApproved']);
   });
 });
