@@ -16,6 +16,13 @@ import { DecideApprovalController } from './use-cases/decide-approval/decide-app
 import { DecideApprovalHandler } from './use-cases/decide-approval/decide-approval.handler.js';
 import { GetAliasController } from './use-cases/get-alias/get-alias.controller.js';
 import { GetAliasHandler } from './use-cases/get-alias/get-alias.handler.js';
+import { ApprovalLinks } from './application/approval-links.js';
+import { ApprovalPageController } from './use-cases/approval-page/approval-page.controller.js';
+import { ApprovalPageHandler } from './use-cases/approval-page/approval-page.handler.js';
+import { IssueApprovalLinksController } from './use-cases/issue-approval-links/issue-approval-links.controller.js';
+import { IssueApprovalLinksHandler } from './use-cases/issue-approval-links/issue-approval-links.handler.js';
+import { GetReadinessController } from './use-cases/get-readiness/get-readiness.controller.js';
+import { GetReadinessHandler } from './use-cases/get-readiness/get-readiness.handler.js';
 import { GetModelController } from './use-cases/get-model/get-model.controller.js';
 import { GetModelHandler } from './use-cases/get-model/get-model.handler.js';
 import { GetVersionController } from './use-cases/get-version/get-version.controller.js';
@@ -63,6 +70,9 @@ export class AppModule {
         ResolveController,
         RollbackController,
         ApprovalQueueController,
+        GetReadinessController,
+        IssueApprovalLinksController,
+        ApprovalPageController,
       ],
       providers: [
         CommandService,
@@ -81,6 +91,10 @@ export class AppModule {
         ResolveHandler,
         RollbackHandler,
         ApprovalQueueHandler,
+        GetReadinessHandler,
+        ApprovalLinks,
+        IssueApprovalLinksHandler,
+        ApprovalPageHandler,
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

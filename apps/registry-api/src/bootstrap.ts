@@ -15,7 +15,8 @@ export interface CreateAppOptions {
 
 /** Builds the whole HTTP app; main.ts, the e2e tests and the benchmark all start it this way. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true });
+  // maxParamLength: approval-link tokens (compact JWS) travel in the path of /approve/{token}.
+  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: true, routerOptions: { maxParamLength: 4096 } });
   const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
   const logger = options.logger ?? levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { logger, abortOnError: false });

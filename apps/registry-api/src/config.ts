@@ -68,6 +68,31 @@ export class AppConfig {
   @Max(64 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** Promotion policy (YAML or JSON); unset: approvals and protected aliases from the two settings above, no gates. */
+  @IsOptional()
+  @IsString()
+  POLICY_FILE?: string;
+
+  /** Recorded as the actor of the PolicyChanged event written when the loaded policy differs from the last one. */
+  @IsString()
+  POLICY_CHANGED_BY = 'system:startup';
+
+  /** Private Ed25519 JWK for signing approval links; unset outside production: generated under DATA_DIR. */
+  @IsOptional()
+  @IsString()
+  APPROVAL_LINK_KEY_FILE?: string;
+
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(24 * 30)
+  APPROVAL_LINK_TTL_HOURS = 72;
+
+  /** Base of the approval-link URLs (e.g. https://ledger.example.com); unset: taken from the request. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' })
+  PUBLIC_BASE_URL?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 }
@@ -75,7 +100,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'JWKS_URL', 'JWT_PUBLIC_KEY_FILE']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'JWKS_URL', 'JWT_PUBLIC_KEY_FILE', 'POLICY_FILE', 'APPROVAL_LINK_KEY_FILE', 'PUBLIC_BASE_URL']);
   const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''));
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true });

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './semver.js';
+export * from './semver-rules.js';
 export * from './scopes.js';
 export * from './model/types.js';
 export * from './model/commands.js';

@@ -40,6 +40,8 @@ export interface VersionRow {
   tags: Record<string, string>;
   description?: string;
   duplicateOf?: string;
+  modelCard?: string;
+  modelCardUri?: string;
   registeredBy: string;
   registeredAt: string;
   registeredPosition: number;
@@ -135,6 +137,8 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent):
       tags: d.tags,
       ...(d.description !== undefined ? { description: d.description } : {}),
       ...(d.duplicateOf ? { duplicateOf: d.duplicateOf } : {}),
+      ...(d.modelCard !== undefined ? { modelCard: d.modelCard } : {}),
+      ...(d.modelCardUri !== undefined ? { modelCardUri: d.modelCardUri } : {}),
       registeredBy: e.metadata.actor.sub,
       registeredAt: e.recordedAt,
       registeredPosition: e.position,
@@ -157,6 +161,7 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent):
           status: e.type === 'GatePassed' ? 'passed' : 'failed',
           ...(d.metrics ? { metrics: d.metrics } : {}),
           ...(d.evidenceUri ? { evidenceUri: d.evidenceUri } : {}),
+          ...(d.policy ? { policy: d.policy } : {}),
           recordedBy: e.metadata.actor.sub,
           recordedAt: e.recordedAt,
         },

@@ -107,6 +107,7 @@ export class CommandService {
         ...(ctx.causationId ? { causationId: ctx.causationId } : {}),
         ...(reason ? { reason } : {}),
         ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+        ...(ctx.via ? { via: ctx.via } : {}),
       },
     };
   }

@@ -11,6 +11,8 @@ export interface RequestContext {
   correlationId: string;
   causationId?: string;
   traceparent?: string;
+  /** How the command arrived when not through the plain API (e.g. "approval-link"). */
+  via?: string;
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;

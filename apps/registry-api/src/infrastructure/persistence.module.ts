@@ -1,12 +1,12 @@
 import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
-import { corePolicy } from '../../../../libs/domain/src/index.js';
 import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../../libs/event-store/src/index.js';
 import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { Projector, RegistryQueries, createReadModelTables } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
+import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
 import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type Clock, type IdGenerator } from './tokens.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -41,7 +41,12 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         { provide: ID_GENERATOR, useValue: overrides.ids ?? uuidV7Generator },
         {
           provide: POLICY,
-          useValue: corePolicy({ protectedAliases: config.PROTECTED_ALIASES, requiredApprovals: config.REQUIRED_APPROVALS }),
+          useFactory: async (store: EventStore, ids: IdGenerator) => {
+            const policy = loadPolicy(config);
+            await recordPolicyIfChanged(store, ids, policy, config.POLICY_CHANGED_BY);
+            return policy;
+          },
+          inject: [EVENT_STORE, ID_GENERATOR],
         },
         {
           provide: SQL_DB,

@@ -9,7 +9,12 @@ export interface CreateModel {
 }
 export interface RegisterVersion {
   type: 'RegisterVersion';
-  version: string;
+  /** Omitted: the server assigns the next version from the semver rules. */
+  version?: string;
+  /** `fix` allows a PATCH bump for a new artifact; otherwise a retrain needs at least MINOR. */
+  changeKind?: 'fix' | 'retrain';
+  modelCard?: string;
+  modelCardUri?: string;
   artifact: Artifact;
   signature?: Signature;
   metrics?: Record<string, number>;

@@ -1,6 +1,7 @@
 import { DomainError, conflict, forbidden, invalid, notFound } from '../errors.js';
 import { hasScope, Scopes } from '../scopes.js';
 import { parseSemver } from '../semver.js';
+import { judgeVersion } from '../semver-rules.js';
 import type { ModelCommand, RegisterVersion, Rollback, SetAlias, TransitionStage } from './commands.js';
 import type { ModelEvent, RecordedModelEvent } from './events.js';
 import type { PromotionPolicy, PromotionTarget } from './policy.js';
@@ -75,7 +76,7 @@ function archiveEvents(state: ModelState, version: VersionState, supersededBy: s
 }
 
 /** Promotion to Production: the incumbent is archived and `@prod` moves, all in the same append. */
-function promoteToProduction(state: ModelState, target: VersionState, archiveExisting: boolean): ModelEvent[] {
+function promoteToProduction(state: ModelState, target: VersionState, archiveExisting: boolean, policyId: string): ModelEvent[] {
   const incumbent = productionVersion(state);
   const events: ModelEvent[] = [];
   if (incumbent) {
@@ -88,7 +89,7 @@ function promoteToProduction(state: ModelState, target: VersionState, archiveExi
     }
     events.push(...archiveEvents(state, incumbent, target.version, PROD_ALIAS));
   }
-  events.push({ type: 'VersionPromoted', data: { version: target.version, from: target.stage, to: 'Production' } });
+  events.push({ type: 'VersionPromoted', data: { version: target.version, from: target.stage, to: 'Production', policy: policyId } });
   events.push({
     type: 'AliasSet',
     data: { alias: PROD_ALIAS, version: target.version, ...(incumbent ? { previousVersion: incumbent.version } : {}) },
@@ -98,12 +99,12 @@ function promoteToProduction(state: ModelState, target: VersionState, archiveExi
 
 function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
   requireModel(state);
-  if (!parseSemver(cmd.version)) {
+  if (cmd.version !== undefined && !parseSemver(cmd.version)) {
     throw invalid('INVALID_VERSION', `version '${cmd.version}' is not semver MAJOR.MINOR.PATCH`, [
       { field: 'version', rule: 'semver', message: 'must be MAJOR.MINOR.PATCH, e.g. 1.4.0' },
     ]);
   }
-  if (state.versions[cmd.version]) {
+  if (cmd.version !== undefined && state.versions[cmd.version]) {
     throw conflict('VERSION_EXISTS', `model '${state.name}' already has version ${cmd.version}; versions are immutable, register a new number`, {
       version: cmd.version,
     });
@@ -116,11 +117,37 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
       { existingVersion: existing, digest: cmd.artifact.digest },
     );
   }
+  const verdict = judgeVersion({
+    existing: Object.values(state.versions).map((v) => ({ version: v.version, signature: v.signature, digest: v.artifact.digest })),
+    requested: cmd.version,
+    signature: cmd.signature,
+    digest: cmd.artifact.digest,
+    changeKind: cmd.changeKind,
+  });
+  if (!verdict.ok) {
+    throw new DomainError(
+      'SEMVER_RULE_VIOLATED',
+      'validation',
+      verdict.reason,
+      [{ field: 'version', rule: `semver-${verdict.required}`, message: verdict.reason }],
+      {
+        previousVersion: verdict.previous,
+        requiredBump: verdict.required,
+        actualBump: verdict.bump,
+        schemaChanges: verdict.schemaChanges,
+        next: 'Use a version with the required bump, or omit `version` to let the server assign it.',
+      },
+    );
+  }
+  const version = verdict.version;
+  if (state.versions[version]) {
+    throw conflict('VERSION_EXISTS', `model '${state.name}' already has version ${version}`, { version });
+  }
   return [
     {
       type: 'VersionRegistered',
       data: {
-        version: cmd.version,
+        version,
         artifact: cmd.artifact,
         ...(cmd.signature ? { signature: cmd.signature } : {}),
         metrics: cmd.metrics ?? {},
@@ -129,6 +156,9 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
         tags: cmd.tags ?? {},
         ...(cmd.description !== undefined ? { description: cmd.description } : {}),
         ...(existing ? { duplicateOf: existing } : {}),
+        ...(cmd.modelCard !== undefined ? { modelCard: cmd.modelCard } : {}),
+        ...(cmd.modelCardUri !== undefined ? { modelCardUri: cmd.modelCardUri } : {}),
+        semver: verdict.decision,
       },
     },
   ];
@@ -165,7 +195,7 @@ function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideCo
         );
       }
       enforceChecklist(state, v, { kind: 'stage', stage: 'Production' }, ctx);
-      return promoteToProduction(state, v, cmd.archiveExisting ?? true);
+      return promoteToProduction(state, v, cmd.archiveExisting ?? true, ctx.policy.id);
     }
     case 'Archived': {
       requireScope(ctx, Scopes.promote, state.name, 'archiving a version');
@@ -252,6 +282,7 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
         gate: command.gate,
         ...(command.metrics ? { metrics: command.metrics } : {}),
         ...(command.evidenceUri ? { evidenceUri: command.evidenceUri } : {}),
+        policy: ctx.policy.id,
       };
       return [command.status === 'passed' ? { type: 'GatePassed', data } : { type: 'GateFailed', data }];
     }
@@ -340,6 +371,8 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
           tags: d.tags,
           description: d.description,
           duplicateOf: d.duplicateOf,
+          modelCard: d.modelCard,
+          modelCardUri: d.modelCardUri,
           registeredBy: event.actor.sub,
           registeredAt: event.recordedAt,
           gates: {},
@@ -363,6 +396,7 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
             status: event.type === 'GatePassed' ? 'passed' : 'failed',
             metrics: d.metrics,
             evidenceUri: d.evidenceUri,
+            policy: d.policy,
             recordedBy: event.actor.sub,
             recordedAt: event.recordedAt,
           },

@@ -1,3 +1,4 @@
+import type { SemverDecision } from '../semver-rules.js';
 import type { Actor, Artifact, Lineage, Signature, Stage } from './types.js';
 
 /** Payload schema version of every event type; bump with an upcaster when a payload changes shape. */
@@ -15,14 +16,18 @@ export interface EventDataMap {
     tags: Record<string, string>;
     description?: string;
     duplicateOf?: string;
+    modelCard?: string;
+    modelCardUri?: string;
+    /** How the version number relates to the previous one (semver rules), and whether the server chose it. */
+    semver?: SemverDecision;
   };
-  GatePassed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string };
-  GateFailed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string };
+  GatePassed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string; policy?: string };
+  GateFailed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string; policy?: string };
   VersionApproved: { version: string; comment?: string; approvals: number; required: number };
   /** An approval that does not complete the required count yet (N-of-M). */
   ApprovalRecorded: { version: string; comment?: string; approvals: number; required: number };
   VersionRejected: { version: string; comment?: string };
-  VersionPromoted: { version: string; from: Stage; to: 'Production' };
+  VersionPromoted: { version: string; from: Stage; to: 'Production'; policy?: string };
   StageChanged: { version: string; from: Stage; to: Stage };
   VersionArchived: { version: string; from: Stage; supersededBy?: string };
   AliasSet: { alias: string; version: string; previousVersion?: string };

@@ -39,6 +39,8 @@ export interface GateResult {
   status: 'passed' | 'failed';
   metrics?: Record<string, number>;
   evidenceUri?: string;
+  /** Id of the policy in force when the result was recorded. */
+  policy?: string;
   recordedBy: string;
   recordedAt: string;
 }
@@ -60,6 +62,8 @@ export interface VersionState {
   lineage: Lineage;
   tags: Record<string, string>;
   description?: string;
+  modelCard?: string;
+  modelCardUri?: string;
   registeredBy: string;
   registeredAt: string;
   duplicateOf?: string;

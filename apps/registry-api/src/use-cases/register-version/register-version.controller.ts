@@ -23,8 +23,8 @@ export class RegisterVersionController {
   @RequireScopes(Scopes.write)
   @ApiOperation({ summary: 'Register a version: artifact pointer and digest, signature, metrics, lineage. Starts in stage None, PendingManualApproval.' })
   async register(@Param() p: ModelParams, @Body() dto: RegisterVersionDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    const position = await this.handler.handle(p.name, dto, ctx);
-    void reply.header('Location', `/v1/models/${p.name}/versions/${dto.version}`);
-    return versionAfterWrite(this.queries, p.name, dto.version, position, reply);
+    const { position, version } = await this.handler.handle(p.name, dto, ctx);
+    void reply.header('Location', `/v1/models/${p.name}/versions/${version}`);
+    return versionAfterWrite(this.queries, p.name, version, position, reply);
   }
 }

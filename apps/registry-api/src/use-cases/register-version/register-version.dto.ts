@@ -75,10 +75,28 @@ export class LineageDto {
 }
 
 export class RegisterVersionDto extends WithReason {
-  @ApiProperty({ example: '1.0.0', description: 'Semver MAJOR.MINOR.PATCH' })
+  @ApiPropertyOptional({ example: '1.0.0', description: 'Semver MAJOR.MINOR.PATCH; omitted: the server assigns the next version from the semver rules' })
+  @IsOptional()
   @IsString()
   @Matches(SEMVER_PATTERN, { message: 'version must be semver MAJOR.MINOR.PATCH, e.g. 1.4.0' })
-  version!: string;
+  version?: string;
+
+  @ApiPropertyOptional({ enum: ['fix', 'retrain'], description: 'fix: a new artifact with the same signature may be a PATCH; default retrain (MINOR)' })
+  @IsOptional()
+  @IsIn(['fix', 'retrain'])
+  changeKind?: 'fix' | 'retrain';
+
+  @ApiPropertyOptional({ maxLength: 32000, description: 'Model card (markdown or text), shown escaped on the approver page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32000)
+  modelCard?: string;
+
+  @ApiPropertyOptional({ example: 'https://wiki.example.com/models/churn/card', maxLength: 2048 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  modelCardUri?: string;
 
   @ApiProperty({ type: ArtifactDto })
   @ValidateNested()

@@ -10,12 +10,15 @@ const plain = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(
 export class RegisterVersionHandler {
   constructor(private readonly commands: CommandService) {}
 
-  async handle(name: string, dto: RegisterVersionDto, ctx: RequestContext): Promise<number> {
+  async handle(name: string, dto: RegisterVersionDto, ctx: RequestContext): Promise<{ position: number; version: string }> {
     const result = await this.commands.execute(
       name,
       {
         type: 'RegisterVersion',
         version: dto.version,
+        changeKind: dto.changeKind,
+        modelCard: dto.modelCard,
+        modelCardUri: dto.modelCardUri,
         artifact: plain(dto.artifact),
         signature: plain(dto.signature),
         metrics: dto.metrics,
@@ -28,6 +31,7 @@ export class RegisterVersionHandler {
       ctx,
       dto.reason,
     );
-    return result.position;
+    const registered = result.events.find((e) => e.type === 'VersionRegistered');
+    return { position: result.position, version: registered?.type === 'VersionRegistered' ? registered.data.version : dto.version! };
   }
 }

@@ -14,9 +14,10 @@ export class ResolveController {
   // so no DTO round trip through class-transformer/class-validator.
   @Get()
   @RequireScopes(Scopes.read)
-  @ApiQuery({ name: 'uri', required: true, example: 'models:/churn@prod', description: 'models:/{name}@{alias}, models:/{name}/{version} or models:/{name}/{Stage}' })
+  @ApiQuery({ name: 'uri', required: true, example: 'models:/churn@prod', description: 'models:/{name}@{alias}, models:/{name}@{range} (^2.3, ~2.3, >=2.3 <3), models:/{name}/{version} or models:/{name}/{Stage}' })
   @ApiOperation({ summary: 'Resolve models:/name@alias (or /version, /Stage) to the version with its artifact pointer and digest' })
-  resolve(@Query('uri') uri: unknown) {
-    return this.handler.handle(uri);
+  @ApiQuery({ name: 'stage', required: false, enum: ['Production', 'any'], description: 'For a range: Production (default) or any non-archived version' })
+  resolve(@Query('uri') uri: unknown, @Query('stage') stage: unknown) {
+    return this.handler.handle(uri, stage);
   }
 }

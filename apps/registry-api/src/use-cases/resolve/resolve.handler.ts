@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, invalid, notFound } from '../../../../../libs/domain/src/index.js';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, compareVersionStrings, invalid, notFound, parseRange, satisfies } from '../../../../../libs/domain/src/index.js';
 import { RegistryQueries, type VersionView } from '../../../../../libs/read-models/src/index.js';
 import { presentVersion } from '../shared/views.js';
 
 export type ModelUri =
   | { name: string; kind: 'alias'; alias: string }
+  | { name: string; kind: 'range'; range: string }
   | { name: string; kind: 'version'; version: string }
   | { name: string; kind: 'stage'; stage: string };
 
@@ -20,7 +21,10 @@ export function parseModelUri(uri: unknown): ModelUri {
     const name = rest.slice(0, at);
     const alias = rest.slice(at + 1);
     if (!MODEL_NAME_PATTERN.test(name)) throw bad('invalid model name');
-    if (!ALIAS_PATTERN.test(alias)) throw bad('invalid alias');
+    if (!ALIAS_PATTERN.test(alias)) {
+      if (parseRange(alias)) return { name, kind: 'range', range: alias };
+      throw bad('invalid alias or version range');
+    }
     return { name, kind: 'alias', alias };
   }
   const slash = rest.indexOf('/');
@@ -37,16 +41,40 @@ export function parseModelUri(uri: unknown): ModelUri {
 export class ResolveHandler {
   constructor(private readonly queries: RegistryQueries) {}
 
-  async handle(uri: unknown) {
+  async handle(uri: unknown, stageParam?: unknown) {
+    if (stageParam !== undefined && stageParam !== 'Production' && stageParam !== 'any') {
+      throw invalid('INVALID_STAGE', `stage must be Production or any`, [{ field: 'stage', rule: 'isIn', message: 'stage must be one of: Production, any' }]);
+    }
+    const stage: 'Production' | 'any' = stageParam ?? 'Production';
     const ref = parseModelUri(uri);
     let found: VersionView | undefined;
-    if (ref.kind === 'alias') found = await this.queries.resolveAlias(ref.name, ref.alias);
+    if (ref.kind === 'range') found = await this.highestInRange(ref.name, ref.range, stage);
+    else if (ref.kind === 'alias') found = await this.queries.resolveAlias(ref.name, ref.alias);
     else if (ref.kind === 'version') found = await this.queries.getVersion(ref.name, ref.version);
     else {
       const latest = (await this.queries.getModel(ref.name))?.latestVersions[ref.stage as 'Production'];
       found = latest ? await this.queries.getVersion(ref.name, latest) : undefined;
     }
-    if (!found) throw notFound('MODEL_URI_NOT_FOUND', `nothing is registered at ${uri}`, { uri });
+    if (!found) {
+      const where = ref.kind === 'range' ? ` (${stage === 'any' ? 'no non-archived version' : 'no Production version'} in range; add &stage=any for any non-archived)` : '';
+      throw notFound('MODEL_URI_NOT_FOUND', `nothing is registered at ${uri}${where}`, { uri });
+    }
     return presentVersion(found);
+  }
+
+  /** Highest version in the range: the Production one, or with stage=any any non-archived one. */
+  private async highestInRange(name: string, rangeText: string, stage: 'Production' | 'any'): Promise<VersionView | undefined> {
+    const range = parseRange(rangeText)!;
+    let best: VersionView | undefined;
+    let cursor: string | undefined;
+    do {
+      const page = await this.queries.listVersions(name, { ...(stage === 'Production' ? { stage: 'Production' } : {}), cursor, limit: 500 });
+      for (const v of page.items) {
+        if (v.stage === 'Archived' || !satisfies(v.version, range)) continue;
+        if (!best || compareVersionStrings(v.version, best.version) > 0) best = v;
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return best;
   }
 }

@@ -23,6 +23,8 @@ export function presentVersion(v: VersionView, position?: number) {
     approvals: v.approvals,
     rejection: v.rejection ?? null,
     duplicateOf: v.duplicateOf ?? null,
+    modelCard: v.modelCard ?? null,
+    modelCardUri: v.modelCardUri ?? null,
     stageChangedAt: v.stageChangedAt,
     position: position ?? v.position,
   };

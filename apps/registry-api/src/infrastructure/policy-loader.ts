@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import {
+  POLICY_STREAM,
+  canonicalJson,
+  governancePolicy,
+  parsePolicyDocument,
+  type PolicyChangedData,
+  type PolicyDocument,
+  type PromotionPolicy,
+} from '../../../../libs/domain/src/index.js';
+import { WrongExpectedRevisionError, type EventStore } from '../../../../libs/event-store/src/index.js';
+import type { AppConfig } from '../config.js';
+import type { IdGenerator } from './tokens.js';
+
+export type LoadedPolicy = PromotionPolicy & { readonly document: PolicyDocument; readonly contentHash: string; readonly source: string };
+
+export function policyFromDocument(doc: PolicyDocument, source: string): LoadedPolicy {
+  const contentHash = `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
+  return Object.assign(governancePolicy(doc, `policy@${contentHash.slice(7, 19)}`), { contentHash, source });
+}
+
+/** Reads POLICY_FILE (YAML or JSON); without one, the built-in rules from REQUIRED_APPROVALS / PROTECTED_ALIASES. */
+export function loadPolicy(config: AppConfig): LoadedPolicy {
+  if (!config.POLICY_FILE) {
+    const doc = parsePolicyDocument({
+      default: { requiredApprovals: config.REQUIRED_APPROVALS, protectedAliases: config.PROTECTED_ALIASES, allowSelfApproval: false },
+    });
+    return policyFromDocument(doc, 'builtin');
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(config.POLICY_FILE, 'utf8'));
+  } catch (err) {
+    throw new Error(`POLICY_FILE=${config.POLICY_FILE}: cannot read or parse it: ${(err as Error).message}`);
+  }
+  try {
+    return policyFromDocument(parsePolicyDocument(raw), config.POLICY_FILE);
+  } catch (err) {
+    throw new Error(`POLICY_FILE=${config.POLICY_FILE}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Records a PolicyChanged event when the policy in force differs from the last recorded one, so an
+ * audit can tell which rules applied at any position. Only a configured POLICY_FILE is recorded:
+ * the built-in rules are identified by their id on the events they judge.
+ */
+export async function recordPolicyIfChanged(store: EventStore, ids: IdGenerator, policy: LoadedPolicy, changedBy: string): Promise<boolean> {
+  if (policy.source === 'builtin') return false;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const events = await store.readStream(POLICY_STREAM);
+    const last = events[events.length - 1];
+    const lastData = last?.data as PolicyChangedData | undefined;
+    if (lastData?.contentHash === policy.contentHash) return false;
+    const data: PolicyChangedData = {
+      policyId: policy.id,
+      contentHash: policy.contentHash,
+      ...(lastData ? { previousPolicyId: lastData.policyId } : {}),
+      source: policy.source,
+      document: policy.document,
+    };
+    try {
+      await store.append(
+        POLICY_STREAM,
+        [{ id: ids.next(), type: 'PolicyChanged', schemaVersion: 1, data, metadata: { actor: { sub: changedBy, scopes: [] }, correlationId: ids.next(), reason: 'policy loaded at startup differs from the last recorded one' } }],
+        { expectedRevision: last ? last.revision : 'no_stream' },
+      );
+      return true;
+    } catch (err) {
+      // Another replica recorded first; re-read and compare again.
+      if (!(err instanceof WrongExpectedRevisionError)) throw err;
+    }
+  }
+  return false;
+}

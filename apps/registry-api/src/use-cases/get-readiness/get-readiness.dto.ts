@@ -1,0 +1,9 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+
+export class ReadinessQuery {
+  @ApiPropertyOptional({ example: 'Production', description: 'Production (default), Staging, or a protected alias name' })
+  @IsOptional()
+  @Matches(/^(Production|Staging|[a-z][a-z0-9_-]{0,63})$/, { message: 'target must be Production, Staging or an alias name' })
+  target?: string;
+}
