@@ -66,8 +66,8 @@ export class KafkaPublisher implements Publisher {
       logLevel: logLevel.ERROR,
       logCreator: () => (entry) => {
         if (!log) return;
-        const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'info';
-        log(level, `kafkajs ${entry.namespace}: ${entry.log.message}`);
+        // kafkajs logs every retried connection error; the relay reports failed batches itself.
+        log('info', `kafkajs ${entry.namespace}: ${entry.log.message}`);
       },
     });
   }
