@@ -20,6 +20,8 @@ import { GetModelController } from './use-cases/get-model/get-model.controller.j
 import { GetModelHandler } from './use-cases/get-model/get-model.handler.js';
 import { GetVersionController } from './use-cases/get-version/get-version.controller.js';
 import { GetVersionHandler } from './use-cases/get-version/get-version.handler.js';
+import { EventStreamController } from './use-cases/event-stream/event-stream.controller.js';
+import { EventStreamHandler } from './use-cases/event-stream/event-stream.handler.js';
 import { HealthController } from './use-cases/health/health.controller.js';
 import { ListModelsController } from './use-cases/list-models/list-models.controller.js';
 import { ListModelsHandler } from './use-cases/list-models/list-models.handler.js';
@@ -63,6 +65,7 @@ export class AppModule {
         ResolveController,
         RollbackController,
         ApprovalQueueController,
+        EventStreamController,
       ],
       providers: [
         CommandService,
@@ -81,6 +84,7 @@ export class AppModule {
         ResolveHandler,
         RollbackHandler,
         ApprovalQueueHandler,
+        EventStreamHandler,
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
