@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestApp, versionBody, digest, type TestApp } from '../support/app.js';
 import { KAFKA_BROKERS, collect, describeKafka, firstSeenByKey, services, uniqueTopics, type Received } from '../support/kafka.js';
@@ -130,6 +131,49 @@ describeKafka('relay → Kafka (embedded SQLite API, relay in process)', () => {
       ]);
     } finally {
       await c.stop();
+    }
+  });
+
+  test('the example serving consumer logs the reload once per promotion and ignores a redelivered event', async () => {
+    const topics = uniqueTopics('example');
+    t = await startTestApp('sqlite', topics.env);
+    const a = actors(t);
+    await a.model('churn');
+    await a.release('churn', '1.0.0', 8);
+    await waitForRelay(t);
+    const child = spawn(process.execPath, ['examples/serving-consumer/consumer.mjs'], {
+      env: { ...process.env, KAFKA_BROKERS: KAFKA_BROKERS!, TOPIC: topics.promotions, MODEL: 'churn', FROM_BEGINNING: '1', GROUP_ID: `${topics.promotions}-serving` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const waitOut = async (re: RegExp) => {
+      const until = Date.now() + 30_000;
+      while (!re.test(out)) {
+        if (Date.now() > until) throw new Error(`no ${re} in: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await waitOut(/reloading churn v1\.0\.0/);
+      expect(out).toContain(`reloading churn v1.0.0 from s3://models/churn/1.0.0/model.onnx (${digest(8)})`);
+      // Redeliver the same CloudEvent, as the relay may after a crash: the consumer must not reload twice.
+      const [stored] = (await t.store.readStream('model-churn')).filter((e) => e.type === 'VersionPromoted');
+      const c = await collect([topics.promotions]);
+      await c.waitFor((r) => r.some((m) => m.value.id === stored.id));
+      const original = c.received.find((m) => m.value.id === stored.id)!;
+      await c.stop();
+      const producer = new Kafka({ clientId: 'test', brokers: KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      await producer.send({ topic: topics.promotions, messages: [{ key: 'churn', value: JSON.stringify(original.value) }] });
+      await producer.disconnect();
+      await waitOut(new RegExp(`duplicate ${stored.id} ignored`));
+      await a.release('churn', '1.1.0', 9);
+      await waitOut(/reloading churn v1\.1\.0/);
+      expect(out.match(/reloading churn v1\.0\.0/g)).toHaveLength(1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
     }
   });
 
