@@ -27,7 +27,8 @@ export class LocalLease implements Lease {
 const LOCK_CLASS = 0x6d6c7279; // 'mlry'
 
 /**
- * PostgreSQL: a session-level advisory lock on a dedicated connection. It needs no clock, no
+ * PostgreSQL: a session-level advisory lock on a dedicated connection, keyed by schema and relay
+ * name (advisory locks are database-wide; the events table is per schema). It needs no clock, no
  * lease row and no renewal; when the holder dies or its connection drops, PostgreSQL releases
  * it at once and another replica's next `acquire` takes over.
  */
@@ -54,7 +55,7 @@ export class PgAdvisoryLease implements Lease {
         await client.connect();
         this.client = client;
       }
-      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_CLASS, this.name]);
+      const { rows } = await this.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext(current_schema() || '/' || $2)) AS ok", [LOCK_CLASS, this.name]);
       this.held = rows[0].ok === true;
       return this.held;
     } catch {
