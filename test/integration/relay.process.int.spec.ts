@@ -5,14 +5,18 @@ import { PostgresEventStore, type NewEvent } from '../../libs/event-store/src/in
 import { PostgresDb, uuidv7 } from '../../libs/persistence/src/index.js';
 import { PgAdvisoryLease, Relay, RelayCheckpoints, KafkaPublisher } from '../../libs/relay/src/index.js';
 import { createTestSchema, DATABASE_URL } from '../support/pg.js';
+import { startTestApp, versionBody } from '../support/app.js';
 import { KAFKA_BROKERS, collect, describeKafka, firstSeenByKey, uniqueTopics } from '../support/kafka.js';
 
 jest.setTimeout(240_000);
 
-const describeBoth = DATABASE_URL ? describeKafka : (name: string, fn: () => void) => {
-  describe(name, () => test.skip('skipped: DATABASE_URL unset', () => undefined));
-  void fn;
-};
+/** Needs both services: PostgreSQL (lease, scale-out) and Kafka. */
+const describeBoth = DATABASE_URL
+  ? describeKafka
+  : (name: string, _fn: () => void) => {
+      describe(name, () => test.skip('skipped: DATABASE_URL unset', () => undefined));
+      console.warn(`skipped: DATABASE_URL unset — ${name}`);
+    };
 
 const actor = { sub: 'loader', scopes: [] };
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
@@ -96,6 +100,34 @@ describeBoth('relay process on PostgreSQL', () => {
       await store.close();
       await db.close();
       await schema.drop();
+    }
+  });
+
+  test('the API on PostgreSQL runs the relay in process: a promotion reaches Kafka and readiness reports the relay as leader', async () => {
+    const topics = uniqueTopics('pgapi');
+    const t = await startTestApp('postgres', topics.env);
+    try {
+      const alice = await t.token('alice', ['registry:write']);
+      const bob = await t.token('bob', ['approvals:write']);
+      const rm = await t.token('rm', ['registry:promote']);
+      expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } })).status).toBe(201);
+      expect((await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('2.0.0', 5) })).status).toBe(201);
+      expect((await t.call('POST', '/v1/models/churn/versions/2.0.0/approvals', { token: bob, body: { decision: 'approve' } })).status).toBe(201);
+      expect((await t.call('POST', '/v1/models/churn/versions/2.0.0/transitions', { token: rm, body: { stage: 'Production' } })).status).toBe(200);
+      const c = await collect([topics.promotions]);
+      try {
+        await c.waitFor((r) => r.length === 2);
+        expect(c.received.map((m) => [m.key, m.value.type, m.value.data.artifact.uri])).toEqual([
+          ['churn', 'dev.model-ledger.version.promoted.v1', 's3://models/churn/2.0.0/model.onnx'],
+          ['churn', 'dev.model-ledger.alias.set.v1', 's3://models/churn/2.0.0/model.onnx'],
+        ]);
+      } finally {
+        await c.stop();
+      }
+      await until(async () => (await t.call('GET', '/health/ready')).body.checks.relay?.eventsBehind === 0, 10_000, 'relay lag 0');
+      expect((await t.call('GET', '/health/ready')).body.checks.relay).toMatchObject({ status: 'ok', leader: true, eventsBehind: 0, secondsBehind: 0, position: 5 });
+    } finally {
+      await t.close();
     }
   });
 
