@@ -10,6 +10,11 @@ export interface RelayOptions {
   name?: string;
   topics?: RelayTopics;
   batchSize?: number;
+  /**
+   * Upper bound on a batch's encoded size, below the broker's message.max.bytes (1 MiB by
+   * default): a batch is cut short rather than rejected as too large. At least one event is sent.
+   */
+  maxBatchBytes?: number;
   /** Idle poll, as a fallback to append notifications (other processes' writes on SQLite). */
   pollMs?: number;
   /** Backoff after a failed publish: initialMs doubling up to maxMs. */
@@ -87,10 +92,22 @@ export class Relay {
     if (!(await this.lease.acquire())) return 0;
     const from = await this.checkpoints.get(this.name);
     this.position = from;
-    const events = await this.store.readAll({ fromPosition: from, limit: this.options.batchSize ?? 500 });
-    if (events.length === 0) return 0;
-    const cloudEvents = await this.facts.toCloudEvents(events);
-    const messages: OutboundMessage[] = cloudEvents.flatMap((ce, i) => toMessages(ce, events[i].type, this.topics));
+    const read = await this.store.readAll({ fromPosition: from, limit: this.options.batchSize ?? 500 });
+    if (read.length === 0) return 0;
+    const cloudEvents = await this.facts.toCloudEvents(read);
+    const maxBytes = this.options.maxBatchBytes ?? 512 * 1024;
+    const messages: OutboundMessage[] = [];
+    let bytes = 0;
+    let count = 0;
+    for (const [i, ce] of cloudEvents.entries()) {
+      const forEvent = toMessages(ce, read[i].type, this.topics);
+      const size = forEvent.reduce((n, m) => n + m.value.length + m.key.length + 64, 0);
+      if (count > 0 && bytes + size > maxBytes) break;
+      messages.push(...forEvent);
+      bytes += size;
+      count++;
+    }
+    const events = read.slice(0, count);
     await this.publisher.publish(messages);
     // Acked. A replica that lost its lease meanwhile may have duplicated this batch (same ids);
     // the forward-only checkpoint keeps either from rewinding the other.
@@ -110,7 +127,6 @@ export class Relay {
       this.wake?.();
     });
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 250, maxMs: 10_000 };
-    const batchSize = this.options.batchSize ?? 500;
     this.loop = (async () => {
       while (!this.stopped) {
         try {
@@ -123,7 +139,8 @@ export class Relay {
           if (this.failures > 0) this.options.log?.('info', `relay ${this.name}: publishing again after ${this.failures} failed attempt(s)`);
           this.failures = 0;
           this.lastError = undefined;
-          if (n < batchSize && !this.pending) await this.sleep(this.options.pollMs ?? 1000);
+          // Sleep only when caught up: a batch cut short by size still leaves events behind it.
+          if (n === 0 && !this.pending) await this.sleep(this.options.pollMs ?? 1000);
         } catch (err) {
           this.failures += 1;
           this.lastError = err instanceof Error ? err.message : String(err);

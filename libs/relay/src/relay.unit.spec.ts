@@ -133,6 +133,21 @@ describe('Relay (SQLite, recording publisher)', () => {
     expect(alias.data).toMatchObject({ model: 'churn', version: '1.0.0', alias: 'prod', artifact: { uri: artifact.uri, digest: artifact.digest }, position: 4 });
   });
 
+  test('a batch is cut at maxBatchBytes (at least one event per batch), keeping order', async () => {
+    const relay = new Relay(db, store, publisher, new LocalLease(), { name: 'small', topics, maxBatchBytes: 1 });
+    await relay.init();
+    const sizes: number[] = [];
+    while (true) {
+      const before = publisher.sent.length;
+      const n = await relay.publishNextBatch();
+      if (n === 0) break;
+      sizes.push(n);
+      expect(publisher.sent.length).toBeGreaterThan(before);
+    }
+    expect(sizes).toEqual([1, 1, 1, 1]);
+    expect(publisher.sent.filter((m) => m.topic === 'ev').map((m) => JSON.parse(m.value).data.position)).toEqual([1, 2, 3, 4]);
+  });
+
   test('the running loop delivers appends as they happen and retries with backoff after failures', async () => {
     const relay = new Relay(db, store, publisher, new LocalLease(), { name: 'loop', topics, pollMs: 20, backoff: { initialMs: 5, maxMs: 20 } });
     await relay.init();
