@@ -1,21 +1,24 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { join } from 'node:path';
 import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
 import { relayFromConfig } from '../../registry-api/src/infrastructure/relay.module.js';
-import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, type SqlDb } from '../../../libs/persistence/src/index.js';
+import { PostgresEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
+import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.
- * Same configuration as the API (EVENT_STORE, DATABASE_URL, KAFKA_*, RELAY_*). Several copies
- * may run; on PostgreSQL one holds the advisory lock and the others stand by.
+ * Same configuration as the API (EVENT_STORE=postgres, DATABASE_URL, KAFKA_*, RELAY_*). Several
+ * copies may run: one holds the advisory lock and the others stand by.
  */
 async function main(): Promise<void> {
   let config;
   try {
     config = validateConfig(process.env);
     if (config.KAFKA_BROKERS.length === 0) throw new ConfigError('invalid configuration:\n  apps/relay needs KAFKA_BROKERS');
+    // SQLite has no lease across processes: its one API process runs the relay itself.
+    if (config.EVENT_STORE !== 'postgres') {
+      throw new ConfigError('invalid configuration:\n  apps/relay needs EVENT_STORE=postgres; with SQLite the API process runs the relay (KAFKA_BROKERS)');
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`model-ledger relay: ${err.message}`);
@@ -25,17 +28,9 @@ async function main(): Promise<void> {
   }
   const log = new Logger('relay');
   const clock = { now: () => new Date() };
-  let db: SqlDb;
-  let store: EventStore;
-  if (config.EVENT_STORE === 'postgres') {
-    const pgDb = new PostgresDb(config.DATABASE_URL!, { max: 4, applicationName: 'model-ledger-relay' });
-    db = pgDb;
-    store = await PostgresEventStore.open(pgDb, clock, { listen: true });
-  } else {
-    const sqlite = new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
-    db = sqlite;
-    store = await SqliteEventStore.open(sqlite, clock);
-  }
+  const pgDb = new PostgresDb(config.DATABASE_URL!, { max: 4, applicationName: 'model-ledger-relay' });
+  const db: SqlDb = pgDb;
+  const store: EventStore = await PostgresEventStore.open(pgDb, clock, { listen: true });
   const relay = relayFromConfig(config, db, store, log);
   await relay.init();
   relay.start();
