@@ -7,6 +7,7 @@ import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
 import { ReadAfterWriteInterceptor } from './http/read-after-write.js';
 import { PersistenceModule } from './infrastructure/persistence.module.js';
+import { RelayModule } from './infrastructure/relay.module.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 import { ApprovalQueueController } from './use-cases/approval-queue/approval-queue.controller.js';
 import { ApprovalQueueHandler } from './use-cases/approval-queue/approval-queue.handler.js';
@@ -27,6 +28,8 @@ import { GetModelController } from './use-cases/get-model/get-model.controller.j
 import { GetModelHandler } from './use-cases/get-model/get-model.handler.js';
 import { GetVersionController } from './use-cases/get-version/get-version.controller.js';
 import { GetVersionHandler } from './use-cases/get-version/get-version.handler.js';
+import { EventStreamController } from './use-cases/event-stream/event-stream.controller.js';
+import { EventStreamHandler } from './use-cases/event-stream/event-stream.handler.js';
 import { HealthController } from './use-cases/health/health.controller.js';
 import { ListModelsController } from './use-cases/list-models/list-models.controller.js';
 import { ListModelsHandler } from './use-cases/list-models/list-models.handler.js';
@@ -52,7 +55,7 @@ export class AppModule {
   static forRoot(config: AppConfig, overrides: { clock?: Clock; ids?: IdGenerator } = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot(config, overrides)],
+      imports: [PersistenceModule.forRoot(config, overrides), RelayModule.forRoot(config)],
       controllers: [
         HealthController,
         CreateModelController,
@@ -73,6 +76,7 @@ export class AppModule {
         GetReadinessController,
         IssueApprovalLinksController,
         ApprovalPageController,
+        EventStreamController,
       ],
       providers: [
         CommandService,
@@ -95,6 +99,7 @@ export class AppModule {
         ApprovalLinks,
         IssueApprovalLinksHandler,
         ApprovalPageHandler,
+        EventStreamHandler,
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

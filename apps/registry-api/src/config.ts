@@ -95,6 +95,46 @@ export class AppConfig {
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+
+  /** Kafka bootstrap servers (host:port, comma-separated); setting them turns the relay on. */
+  @Transform(list)
+  @IsString({ each: true })
+  KAFKA_BROKERS: string[] = [];
+
+  /** `auto`: the relay runs in this process when KAFKA_BROKERS is set. */
+  @IsIn(['auto', 'true', 'false'])
+  RELAY_ENABLED: 'auto' | 'true' | 'false' = 'auto';
+
+  /** Checkpoint and lease name: replicas sharing it elect one publisher. */
+  @IsString()
+  RELAY_NAME = 'default';
+
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  RELAY_BATCH_SIZE = 500;
+
+  @IsString()
+  KAFKA_CLIENT_ID = 'model-ledger';
+
+  @IsString()
+  KAFKA_TOPIC_EVENTS = 'model-ledger.events';
+
+  @IsString()
+  KAFKA_TOPIC_PROMOTIONS = 'model-ledger.promotions';
+
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  KAFKA_TOPIC_PARTITIONS = 3;
+
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  KAFKA_REPLICATION_FACTOR = 1;
 }
 
 export class ConfigError extends Error {}
@@ -110,6 +150,9 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   }
   if (config.JWKS_URL && config.JWT_PUBLIC_KEY_FILE) {
     throw new ConfigError('invalid configuration:\n  set JWKS_URL or JWT_PUBLIC_KEY_FILE, not both');
+  }
+  if (config.RELAY_ENABLED === 'true' && config.KAFKA_BROKERS.length === 0) {
+    throw new ConfigError('invalid configuration:\n  RELAY_ENABLED=true needs KAFKA_BROKERS (e.g. 127.0.0.1:9092)');
   }
   return config;
 }

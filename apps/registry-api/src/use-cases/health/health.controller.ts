@@ -1,10 +1,12 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../../../../libs/auth/src/index.js';
 import type { EventStore } from '../../../../../libs/event-store/src/index.js';
 import { Projector } from '../../../../../libs/read-models/src/index.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
+import { RELAY } from '../../infrastructure/relay.module.js';
+import type { Relay } from '../../../../../libs/relay/src/index.js';
 
 /** Projections count as stalled when they are behind and have not moved for this long. */
 const STALL_MS = 30_000;
@@ -15,6 +17,7 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projector: Projector,
+    @Optional() @Inject(RELAY) private readonly relay?: Relay | null,
   ) {}
 
   @Get('live')
@@ -39,11 +42,20 @@ export class HealthController {
       checks.eventStore = { status: 'up', head };
       checks.projections = { status: stalled ? 'stalled' : 'ok', position: status.position, lag, ...(status.lastError ? { lastError: status.lastError } : {}) };
       ok = !stalled;
+      // A lagging relay (broker down) is reported but keeps the API ready: writes must go on.
+      if (this.relay) checks.relay = await this.relayCheck(this.relay);
     } catch (err) {
       ok = false;
       checks.eventStore = { status: 'down', error: err instanceof Error ? err.message : String(err) };
     }
     void reply.status(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unavailable', checks };
+  }
+
+  private async relayCheck(relay: Relay) {
+    const s = relay.status();
+    const lag = await relay.lag();
+    const status = !s.leader ? 'standby' : s.consecutiveFailures > 0 ? 'failing' : lag.eventsBehind > 0 ? 'catching-up' : 'ok';
+    return { status, ...lag, position: s.position, leader: s.leader, ...(s.lastError ? { lastError: s.lastError } : {}) };
   }
 }

@@ -1,0 +1,39 @@
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { EventStreamHandler, parseStreamFilter } from './event-stream.handler.js';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class EventStreamController {
+  constructor(private readonly handler: EventStreamHandler) {}
+
+  @Get('stream')
+  @RequireScopes(Scopes.read)
+  @ApiOperation({ summary: 'Server-Sent Events of registry events as CloudEvents 1.0 (id = position; resume with Last-Event-ID)' })
+  @ApiProduces('text/event-stream')
+  @ApiQuery({ name: 'types', required: false, description: 'comma-separated CloudEvents types or stored event types' })
+  @ApiQuery({ name: 'model', required: false })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'position of the last event received' })
+  stream(
+    @Query('types') types: string | undefined,
+    @Query('model') model: string | undefined,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+  ): void {
+    // Validated before the stream opens, so bad input is still a problem+json response.
+    const filter = parseStreamFilter({ types, model }, lastEventId);
+    // Fastify would end the response when the handler returns; take the raw socket over instead.
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    this.handler.stream(reply.raw, filter);
+  }
+}

@@ -1,0 +1,115 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { MODEL_NAME_PATTERN, MODEL_EVENT_TYPES } from '../../../../../libs/domain/src/index.js';
+import { subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../../libs/event-store/src/index.js';
+import { CLOUDEVENT_TYPES, VersionFactsLookup, cloudEventType, modelOfStream } from '../../../../../libs/relay/src/index.js';
+import { ProblemException } from '../../http/problem.js';
+import { EVENT_STORE } from '../../infrastructure/tokens.js';
+
+export interface StreamFilter {
+  /** Stored event types (CloudEvents types are translated). */
+  types?: Set<string>;
+  model?: string;
+  fromPosition: number;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+const badRequest = (code: string, detail: string, field: string, rule: string, message: string) =>
+  new ProblemException({ status: 400, code, detail, errors: [{ field, rule, message }] });
+
+/** Parses `types`, `model` and `Last-Event-ID`; bad input is a 400 naming the field, like the validation pipe's. */
+export function parseStreamFilter(query: { types?: string; model?: string }, lastEventId: string | undefined): StreamFilter {
+  let types: Set<string> | undefined;
+  if (query.types !== undefined && query.types !== '') {
+    const byCloudType = new Map(Object.entries(CLOUDEVENT_TYPES).map(([stored, ce]) => [ce, stored]));
+    const unknown: string[] = [];
+    types = new Set();
+    for (const t of query.types.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const stored = (MODEL_EVENT_TYPES as readonly string[]).includes(t) ? t : byCloudType.get(t);
+      if (stored) types.add(stored);
+      else unknown.push(t);
+    }
+    if (unknown.length) {
+      throw badRequest(
+        'INVALID_EVENT_TYPES',
+        `unknown event type(s): ${unknown.join(', ')}`,
+        'types',
+        'enum',
+        `comma-separated CloudEvents types (e.g. ${CLOUDEVENT_TYPES.VersionPromoted}) or stored types (e.g. VersionPromoted)`,
+      );
+    }
+  }
+  if (query.model !== undefined && !MODEL_NAME_PATTERN.test(query.model)) {
+    throw badRequest('INVALID_MODEL_NAME', `model '${query.model}' is not a valid model name`, 'model', 'pattern', `must match ${MODEL_NAME_PATTERN.source}`);
+  }
+  let fromPosition = 0;
+  if (lastEventId !== undefined && lastEventId !== '') {
+    if (!/^\d{1,15}$/.test(lastEventId)) {
+      throw badRequest(
+        'INVALID_LAST_EVENT_ID',
+        `Last-Event-ID '${lastEventId}' is not an event position`,
+        'Last-Event-ID',
+        'integer',
+        'must be the id (position) of an event received from this stream',
+      );
+    }
+    fromPosition = Number(lastEventId);
+  }
+  return { ...(types ? { types } : {}), ...(query.model ? { model: query.model } : {}), fromPosition };
+}
+
+/**
+ * Server-Sent Events of the same CloudEvents the relay publishes, straight from the event store
+ * (no Kafka needed). Each event's SSE id is its position, so a client reconnecting with
+ * Last-Event-ID resumes exactly after the last event it got.
+ */
+@Injectable()
+export class EventStreamHandler implements OnModuleDestroy {
+  private readonly facts: VersionFactsLookup;
+  private readonly open = new Set<{ sub: Subscription; res: ServerResponse; timer: NodeJS.Timeout }>();
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+    this.facts = new VersionFactsLookup(store);
+  }
+
+  private matches(e: RecordedEvent, f: StreamFilter): boolean {
+    if (f.types && !f.types.has(e.type)) return false;
+    if (f.model && modelOfStream(e.stream) !== f.model) return false;
+    return true;
+  }
+
+  stream(res: ServerResponse, filter: StreamFilter, pollMs = 1000): void {
+    const write = (chunk: string) =>
+      new Promise<void>((resolve) => {
+        if (res.destroyed || res.write(chunk)) resolve();
+        else res.once('drain', () => resolve());
+      });
+    void write('retry: 2000\n\n');
+    const sub = subscribeToAll(this.store, { fromPosition: filter.fromPosition, pollMs, batchSize: 200 }, async (events) => {
+      for (const e of events) {
+        if (res.destroyed) return;
+        if (!this.matches(e, filter)) continue;
+        const ce = (await this.facts.toCloudEvents([e]))[0];
+        await write(`id: ${e.position}\nevent: ${cloudEventType(e)}\ndata: ${JSON.stringify(ce)}\n\n`);
+      }
+    });
+    // Comment lines keep proxies from closing an idle stream.
+    const timer = setInterval(() => void write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const entry = { sub, res, timer };
+    this.open.add(entry);
+    res.on('close', () => void this.close(entry));
+  }
+
+  private async close(entry: { sub: Subscription; res: ServerResponse; timer: NodeJS.Timeout }): Promise<void> {
+    if (!this.open.delete(entry)) return;
+    clearInterval(entry.timer);
+    await entry.sub.stop();
+    if (!entry.res.writableEnded) entry.res.end();
+  }
+
+  /** Ends open streams so the server can close (clients reconnect with Last-Event-ID). */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.open].map((e) => this.close(e)));
+  }
+}

@@ -1,0 +1,6 @@
+export * from './cloudevents.js';
+export * from './version-facts.js';
+export * from './checkpoints.js';
+export * from './publisher.js';
+export * from './lease.js';
+export * from './relay.js';
