@@ -1,10 +1,16 @@
+import { cpus } from 'node:os';
 import { benchCore } from './core.js';
+import { runRelayBench } from './relay.js';
 
 /**
  * `npm run bench`: prints figures, asserts nothing. Sizes can be lowered for a quick look with
- * BENCH_MODELS, BENCH_VERSIONS and BENCH_SECONDS.
+ * BENCH_MODELS, BENCH_VERSIONS and BENCH_SECONDS. PostgreSQL and Kafka parts run when
+ * DATABASE_URL / KAFKA_BROKERS are set and say so when they are skipped.
  */
-console.log(`model-ledger bench — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+console.log(`model-ledger bench — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} cores`);
 await benchCore('sqlite', 18500);
 if (process.env.DATABASE_URL) await benchCore('postgres', 18600);
 else console.log('\n## postgres\nskipped: DATABASE_URL unset');
+console.log('\n## relay (Kafka)');
+await runRelayBench();
+process.exit(0);
