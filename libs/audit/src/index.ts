@@ -1,0 +1,3 @@
+export * from './audit-key.js';
+export * from './checkpoint.js';
+export * from './verify.js';
