@@ -28,7 +28,11 @@ export const ALL_SCOPES = ['registry:read', 'registry:write', 'gates:write', 'ap
  * The whole app on a real port, on a fresh SQLite file or a fresh PostgreSQL schema, verifying
  * tokens signed by a test key (as an identity provider would sign them).
  */
-export async function startTestApp(kind: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  kind: 'sqlite' | 'postgres' = 'sqlite',
+  env: Record<string, string> = {},
+  options: { clock?: { now(): Date } } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ml-e2e-'));
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const keyFile = join(dir, 'idp.jwk.json');
@@ -46,7 +50,7 @@ export async function startTestApp(kind: 'sqlite' | 'postgres' = 'sqlite', env: 
     BODY_LIMIT_BYTES: '65536',
     ...env,
   });
-  const app = await createApp(config, { logger: ['error'] });
+  const app = await createApp(config, { logger: ['error'], ...(options.clock ? { clock: options.clock } : {}) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -5,6 +5,7 @@ import { CommandService } from './application/command-service.js';
 import type { AppConfig } from './config.js';
 import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
+import { AuditModule } from './infrastructure/audit.module.js';
 import { PersistenceModule } from './infrastructure/persistence.module.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 import { ApprovalQueueController } from './use-cases/approval-queue/approval-queue.controller.js';
@@ -44,7 +45,7 @@ export class AppModule {
   static forRoot(config: AppConfig, overrides: { clock?: Clock; ids?: IdGenerator } = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot(config, overrides)],
+      imports: [PersistenceModule.forRoot(config, overrides), AuditModule],
       controllers: [
         HealthController,
         CreateModelController,

@@ -54,6 +54,8 @@ export interface ChainRow {
 export interface ChainReader {
   /** Rows with position > fromPosition (and <= toPosition when given), in position order. */
   readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]>;
+  /** The rows at these positions, in position order. */
+  readChainAt(positions: readonly number[]): Promise<ChainRow[]>;
 }
 
 /**
@@ -166,7 +168,21 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     }
     params.push(options.limit);
     const rows = await this.db.query<EventRow>(`${sql} ORDER BY position LIMIT ?`, params);
-    return rows.map((r) => ({
+    return rows.map((r) => this.toChainRow(r));
+  }
+
+  /** The rows at these positions (missing ones are left out), in position order. */
+  async readChainAt(positions: readonly number[]): Promise<ChainRow[]> {
+    if (positions.length === 0) return [];
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position IN (${positions.map(() => '?').join(', ')}) ORDER BY position`,
+      positions as number[],
+    );
+    return rows.map((r) => this.toChainRow(r));
+  }
+
+  private toChainRow(r: EventRow): ChainRow {
+    return {
       position: Number(r.position),
       id: r.id,
       type: r.type,
@@ -178,7 +194,7 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
       metadataJcs: this.canonicalText(r.metadata),
       prevHash: r.prev_hash,
       hash: r.hash,
-    }));
+    };
   }
 
   async headPosition(): Promise<number> {
