@@ -4,7 +4,7 @@ import { verifyNdjson } from '../../libs/audit/src/index.js';
 import { startTestApp, versionBody, GIT, type TestApp } from '../support/app.js';
 
 /** A clock the test moves by hand, so "between each step" is an exact instant. */
-class ManualClock {
+export class ManualClock {
   private t = Date.parse('2026-03-03T09:00:00.000Z');
   now(): Date {
     return new Date(this.t);
@@ -14,22 +14,52 @@ class ManualClock {
   }
 }
 
+/** churn: v1 promoted at 10:00, v2 promoted at 12:00, rolled back to v1 at 14:00 (on the manual clock). */
+export async function seedPromotionHistory(t: TestApp, clock: ManualClock): Promise<void> {
+  const alice = await t.token('alice', ['registry:read', 'registry:write', 'gates:write']);
+  const bob = await t.token('bob', ['registry:read', 'approvals:write']);
+  const rm = await t.token('rm', ['registry:read', 'registry:promote']);
+  const ok = async (method: string, path: string, token: string, body?: unknown) => {
+    const r = await t.call(method, path, { token, body });
+    if (r.status >= 300) throw new Error(`${method} ${path} -> ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  clock.set('2026-03-03T09:00:00.000Z');
+  await ok('POST', '/v1/models', alice, { name: 'churn', owners: ['retention'] });
+  clock.set('2026-03-03T09:10:00.000Z');
+  await ok('POST', '/v1/models/churn/versions', alice, versionBody('1.0.0', 1));
+  clock.set('2026-03-03T09:20:00.000Z');
+  await ok('POST', '/v1/models/churn/versions/1.0.0/approvals', bob, { decision: 'approve', comment: 'metrics reviewed' });
+  clock.set('2026-03-03T10:00:00.000Z');
+  await ok('POST', '/v1/models/churn/versions/1.0.0/transitions', rm, { stage: 'Production', reason: 'first release' });
+  clock.set('2026-03-03T11:10:00.000Z');
+  await ok('POST', '/v1/models/churn/versions', alice, versionBody('2.0.0', 2));
+  clock.set('2026-03-03T11:20:00.000Z');
+  await ok('POST', '/v1/models/churn/versions/2.0.0/approvals', bob, { decision: 'approve', comment: 'better auc' });
+  clock.set('2026-03-03T12:00:00.000Z');
+  await ok('POST', '/v1/models/churn/versions/2.0.0/transitions', rm, { stage: 'Production', reason: 'q1 refresh' });
+  clock.set('2026-03-03T14:00:00.000Z');
+  await ok('POST', '/v1/models/churn/rollback', rm, { toVersion: '1.0.0', reason: 'p95 latency regression in 2.0.0' });
+  clock.set('2026-03-03T16:00:00.000Z');
+  // Checkpoints are signed just after appends; wait until the last one has landed.
+  for (let stable = 0, head = -1; stable < 3; ) {
+    await new Promise((r) => setTimeout(r, 30));
+    const now = await t.store.headPosition();
+    stable = now === head ? stable + 1 : 0;
+    head = now;
+  }
+}
+
 /** Audit over real HTTP; run on SQLite by the e2e tier and on PostgreSQL by the integration tier. */
 export function auditScenarios(kind: 'sqlite' | 'postgres'): void {
   let t: TestApp;
   let clock: ManualClock;
-  let alice: string;
-  let bob: string;
-  let rm: string;
   let auditor: string;
   let reader: string;
 
   beforeEach(async () => {
     clock = new ManualClock();
     t = await startTestApp(kind, { AUDIT_CHECKPOINT_EVERY_EVENTS: '5', AUDIT_CHECKPOINT_INTERVAL_MINUTES: '0' }, { clock });
-    alice = await t.token('alice', ['registry:read', 'registry:write', 'gates:write']);
-    bob = await t.token('bob', ['registry:read', 'approvals:write']);
-    rm = await t.token('rm', ['registry:read', 'registry:promote']);
     auditor = await t.token('carol', ['audit:read']);
     reader = await t.token('reader', ['registry:read']);
   });
@@ -44,33 +74,7 @@ export function auditScenarios(kind: 'sqlite' | 'postgres'): void {
   };
   const audit = (path: string) => t.call('GET', path, { token: auditor });
 
-  /** v1 promoted at 10:00, v2 promoted at 12:00, rolled back to v1 at 14:00. */
-  async function history(): Promise<void> {
-    clock.set('2026-03-03T09:00:00.000Z');
-    await ok('POST', '/v1/models', alice, { name: 'churn', owners: ['retention'] });
-    clock.set('2026-03-03T09:10:00.000Z');
-    await ok('POST', '/v1/models/churn/versions', alice, versionBody('1.0.0', 1));
-    clock.set('2026-03-03T09:20:00.000Z');
-    await ok('POST', '/v1/models/churn/versions/1.0.0/approvals', bob, { decision: 'approve', comment: 'metrics reviewed' });
-    clock.set('2026-03-03T10:00:00.000Z');
-    await ok('POST', '/v1/models/churn/versions/1.0.0/transitions', rm, { stage: 'Production', reason: 'first release' });
-    clock.set('2026-03-03T11:10:00.000Z');
-    await ok('POST', '/v1/models/churn/versions', alice, versionBody('2.0.0', 2));
-    clock.set('2026-03-03T11:20:00.000Z');
-    await ok('POST', '/v1/models/churn/versions/2.0.0/approvals', bob, { decision: 'approve', comment: 'better auc' });
-    clock.set('2026-03-03T12:00:00.000Z');
-    await ok('POST', '/v1/models/churn/versions/2.0.0/transitions', rm, { stage: 'Production', reason: 'q1 refresh' });
-    clock.set('2026-03-03T14:00:00.000Z');
-    await ok('POST', '/v1/models/churn/rollback', rm, { toVersion: '1.0.0', reason: 'p95 latency regression in 2.0.0' });
-    clock.set('2026-03-03T16:00:00.000Z');
-    // Checkpoints are signed just after appends; wait until the last one has landed.
-    for (let stable = 0, head = -1; stable < 3; ) {
-      await new Promise((r) => setTimeout(r, 30));
-      const now = await t.store.headPosition();
-      stable = now === head ? stable + 1 : 0;
-      head = now;
-    }
-  }
+  const history = () => seedPromotionHistory(t, clock);
 
   test('compliance question: which version served churn@prod at each instant, what produced it, who approved and promoted it', async () => {
     await history();

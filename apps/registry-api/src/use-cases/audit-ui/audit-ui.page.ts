@@ -22,6 +22,7 @@ export function auditPage(nonce: string): string {
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
   th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #eef0f3; vertical-align: top; }
   th { color: #5b6673; font-weight: 600; }
+  #timeline td:nth-child(2) { white-space: nowrap; }
   tr.event { cursor: pointer; }
   tr.event:hover { background: #f0f5ff; }
   tr.prod { background: #e8f7ee; font-weight: 600; }
@@ -82,7 +83,7 @@ export function auditPage(nonce: string): string {
     if (!res.ok) throw new Error((body.code || res.status) + ': ' + (body.detail || res.statusText));
     return body;
   }
-  function fail(err) { $('error').textContent = err.message; }
+  function fail(err) { $('signin').hidden = false; $('error').textContent = err.message; }
   async function loadModels() {
     const page = await api('/v1/audit/events?type=ModelCreated&order=asc&limit=500');
     const select = $('model');
@@ -151,7 +152,7 @@ export function auditPage(nonce: string): string {
   $('model').addEventListener('change', () => { const m = $('model').value; if (m) Promise.all([loadTimeline(m), showState()]).catch(fail); });
   $('show-state').addEventListener('click', () => showState().catch(fail));
   $('now').addEventListener('click', () => { $('at').value = ''; showState().catch(fail); });
-  start().catch((err) => { $('signin').hidden = false; fail(err); });
+  start().catch(fail);
 })();
 </script>
 </body>
