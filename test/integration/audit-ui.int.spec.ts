@@ -67,8 +67,8 @@ describe('audit timeline page in headless Chromium', () => {
     expect(await page.locator('#state tbody tr').count()).toBe(1);
 
     // The token stays in this tab's sessionStorage only.
-    expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['model-ledger.audit.token']);
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual(['model-ledger.audit.token']);
+    expect(await page.evaluate('document.cookie')).toBe('');
 
     await page.fill('#at', '2026-03-03T15:00:00Z');
     await page.click('#show-state');
