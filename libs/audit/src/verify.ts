@@ -38,6 +38,8 @@ export interface VerifyReport {
   broken?: ChainBreak;
 }
 
+const RECENT = 1 << 16;
+
 /** Base64url decode without padding. */
 const b64u = (s: string) => Buffer.from(s, 'base64url');
 
@@ -49,8 +51,9 @@ const b64u = (s: string) => Buffer.from(s, 'base64url');
  */
 export class ChainVerifier {
   private readonly keys = new Map<string, KeyObject>();
-  private readonly recent = new Map<number, string>();
-  private readonly recentLimit = 1 << 16;
+  /** Ring buffer of the hashes of the last RECENT positions (slot = position % RECENT). */
+  private readonly recentPositions = new Float64Array(RECENT).fill(-1);
+  private readonly recentHashes: string[] = new Array<string>(RECENT);
   private expected: number;
   private prevHash: string | undefined;
   private report: VerifyReport;
@@ -116,8 +119,8 @@ export class ChainVerifier {
     }
     this.prevHash = computed;
     this.expected = row.position + 1;
-    this.recent.set(row.position, computed);
-    if (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value!);
+    this.recentPositions[row.position % RECENT] = row.position;
+    this.recentHashes[row.position % RECENT] = computed;
     this.report.verified += 1;
     this.report.lastVerifiedPosition = row.position;
     this.report.lastVerifiedHash = computed;
@@ -127,7 +130,7 @@ export class ChainVerifier {
   private checkCheckpoint(row: ChainRow): void | Promise<void> {
     const claim = this.verifyJws(row);
     if (!claim) return;
-    const known = this.recent.get(claim.position);
+    const known = this.recentPositions[claim.position % RECENT] === claim.position ? this.recentHashes[claim.position % RECENT] : undefined;
     if (known !== undefined) return this.compareCheckpoint(row, claim, known);
     if (this.options.lookupHash) return this.options.lookupHash(claim.position).then((hash) => this.compareCheckpoint(row, claim, hash));
     // Offline over a partial file: the covered event is not in the input, so only the signature counts.

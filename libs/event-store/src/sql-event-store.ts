@@ -171,6 +171,25 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     return rows.map((r) => this.toChainRow(r));
   }
 
+  /**
+   * The last event of `stream` at or before a cut: the highest position <= `position`, or the
+   * highest position recorded at or before `at` (ISO UTC). Undefined when there is none.
+   */
+  async lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined> {
+    const params: SqlValue[] = [stream];
+    let sql = 'SELECT position, revision FROM events WHERE stream = ?';
+    if (cut.position !== undefined) {
+      sql += ' AND position <= ?';
+      params.push(cut.position);
+    }
+    if (cut.at !== undefined) {
+      sql += ' AND recorded_at <= ?';
+      params.push(cut.at);
+    }
+    const [row] = await this.db.query<{ position: number; revision: number }>(`${sql} ORDER BY position DESC LIMIT 1`, params);
+    return row ? { position: Number(row.position), revision: Number(row.revision) } : undefined;
+  }
+
   /** The rows at these positions (missing ones are left out), in position order. */
   async readChainAt(positions: readonly number[]): Promise<ChainRow[]> {
     if (positions.length === 0) return [];

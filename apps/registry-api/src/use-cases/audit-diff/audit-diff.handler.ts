@@ -41,8 +41,9 @@ export class AuditDiffHandler {
     if (to < from) throw invalid('INVALID_RANGE', `to (${to}) is before from (${from})`, [{ field: 'to', rule: 'min', message: 'to must not be before from' }]);
     const upTo = await this.history.events(model, { at: to });
     if (upTo.length === 0) throw notFound('MODEL_NOT_FOUND_AT', `model '${model}' did not exist at ${to}`, { model });
-    let split = 0;
-    while (split < upTo.length && upTo[split].recordedAt <= from) split++;
+    // Same cut rule as state-at: everything up to the last event recorded at or before `from`.
+    let split = upTo.length;
+    while (split > 0 && upTo[split - 1].recordedAt > from) split--;
     const beforeState = upTo.slice(0, split).map(toModelEvent).reduce(evolve, initialModelState(model));
     const afterState = upTo.slice(split).map(toModelEvent).reduce(evolve, beforeState);
     return { model, from, to, events: upTo.slice(split).map(summarise), changes: diffValues(beforeState, afterState) };

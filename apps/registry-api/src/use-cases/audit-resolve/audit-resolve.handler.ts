@@ -28,7 +28,7 @@ export class AuditResolveHandler {
   async handle(uri: string, atParam?: string) {
     const ref = parseModelUri(uri);
     const at = atParam !== undefined ? parseInstant(atParam, 'at') : this.clock.now().toISOString();
-    const h = await this.history.stateAt(ref.name, { at });
+    const h = await this.history.historyAt(ref.name, { at });
     let v: VersionState | undefined;
     if (ref.kind === 'alias') v = h.state.versions[h.state.aliases[ref.alias] ?? ''];
     else if (ref.kind === 'version') v = h.state.versions[ref.version];

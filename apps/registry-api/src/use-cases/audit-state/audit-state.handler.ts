@@ -13,6 +13,6 @@ export class AuditStateHandler {
     const cut: Cut | undefined = q.at !== undefined ? { at: parseInstant(q.at, 'at') } : q.position !== undefined ? { position: q.position } : undefined;
     const h = await this.history.stateAt(model, cut);
     const { data: _data, ...lastEvent } = h.lastEvent;
-    return { model, ...(cut ? { cut } : {}), lastEventIncluded: lastEvent, eventsReplayed: h.events.length, state: presentState(h.state) };
+    return { model, ...(cut ? { cut } : {}), lastEventIncluded: lastEvent, eventsReplayed: h.eventCount, state: presentState(h.state) };
   }
 }
