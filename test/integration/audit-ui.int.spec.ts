@@ -48,7 +48,9 @@ describe('audit timeline page in headless Chromium', () => {
     await page.fill('#token', await t.token('carol', ['audit:read']));
     await page.click('#use-token');
     await page.locator('#model option[value="churn"]').waitFor({ state: 'attached' });
-    await expect(page.locator('#verify').textContent()).resolves.toMatch(/Chain verified: \d+ events/);
+    // Verification runs after the models load; wait for its outcome rather than racing it.
+    await page.locator('#checkpoint', { hasText: 'Last signed checkpoint' }).waitFor();
+    expect(await page.locator('#verify').textContent()).toMatch(/^Chain verified: \d+ events, up to position \d+, [1-9]\d* signed checkpoints valid\.$/);
     expect(await page.locator('#checkpoint').textContent()).toMatch(/Last signed checkpoint: position \d+/);
 
     await page.fill('#at', '2026-03-03T13:00:00Z');
