@@ -1,3 +1,6 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { CheckpointScheduler } from '../../apps/registry-api/src/application/checkpoint-scheduler.js';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import type { SqlDb } from '../../libs/persistence/src/index.js';
 import { verifyNdjson } from '../../libs/audit/src/index.js';
@@ -184,6 +187,30 @@ export function auditScenarios(kind: 'sqlite' | 'postgres'): void {
     expect((await audit('/v1/audit/verify?from=0')).status).toBe(400);
   });
 
+  test('checkpoints: by count after appends, and by time only when something new was appended', async () => {
+    await history();
+    const scheduler = t.app.get(CheckpointScheduler);
+    const byCount = (await audit('/v1/audit/checkpoints')).body.items;
+    expect(byCount.length).toBeGreaterThanOrEqual(2);
+    // A timed run signs the events after the last count-based checkpoint ...
+    await scheduler.maybeCheckpoint(true);
+    const before = (await audit('/v1/audit/checkpoints')).body.items;
+    expect(before).toHaveLength(byCount.length + 1);
+    expect(before[0].covers).toBe(before[0].position - 1);
+    // ... and then the head is a checkpoint: the next timed run has nothing new to sign.
+    await scheduler.maybeCheckpoint(true);
+    expect((await audit('/v1/audit/checkpoints')).body.items).toHaveLength(before.length);
+    // One new event is below the count threshold (5) but due by time.
+    await t.call('POST', '/v1/models', { token: await t.token('alice', ['registry:write']), body: { name: 'fraud' } });
+    await scheduler.maybeCheckpoint(false);
+    expect((await audit('/v1/audit/checkpoints')).body.items).toHaveLength(before.length);
+    await scheduler.maybeCheckpoint(true);
+    const after = (await audit('/v1/audit/checkpoints')).body.items;
+    expect(after).toHaveLength(before.length + 1);
+    expect(after[0]).toMatchObject({ covers: after[0].position - 1, kid: before[0].kid });
+    expect((await audit('/v1/audit/verify')).body).toMatchObject({ ok: true, checkpointsVerified: after.length });
+  });
+
   test('audit trail: filters, cursor paging both ways; every audit endpoint needs audit:read', async () => {
     await history();
     const promoted = await audit('/v1/audit/events?model=churn&type=VersionPromoted&order=asc');
@@ -219,10 +246,17 @@ export function auditScenarios(kind: 'sqlite' | 'postgres'): void {
       expect((await t.call('GET', path, { token: reader })).status).toBe(403);
       expect((await t.call('GET', path)).status).toBe(401);
     }
-    // Reading the audit trail writes nothing to the store.
+    // Reading the audit trail writes nothing to the store, but each read is logged with who asked.
     const head = await t.store.headPosition();
-    await audit('/v1/audit/events');
-    await audit('/v1/audit/models/churn/state');
+    const log = jest.spyOn(Logger.prototype, 'log');
+    try {
+      await audit('/v1/audit/events?actor=bob');
+      await audit('/v1/audit/models/churn/state');
+      const lines = log.mock.calls.map((c) => String(c[0]));
+      expect(lines).toEqual(expect.arrayContaining(['carol GET /v1/audit/events?actor=bob', 'carol GET /v1/audit/models/churn/state']));
+    } finally {
+      log.mockRestore();
+    }
     expect(await t.store.headPosition()).toBe(head);
   });
 
