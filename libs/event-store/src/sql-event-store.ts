@@ -167,6 +167,26 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
       params.push(options.toPosition);
     }
     params.push(options.limit);
+    const arrays = (this.db as Partial<{ queryArrays(sql: string, params: SqlValue[]): Promise<unknown[][]> }>).queryArrays;
+    if (arrays) {
+      // Verify and export scan millions of rows: array rows avoid building an object per row.
+      const rows = await arrays.call(this.db, `${sql} ORDER BY position LIMIT ?`, params);
+      return rows.map(
+        (a): ChainRow => ({
+          position: Number(a[0]),
+          id: a[1] as string,
+          stream: a[2] as string,
+          revision: Number(a[3]),
+          type: a[4] as string,
+          schemaVersion: Number(a[5]),
+          dataJcs: this.canonicalText(a[6]),
+          metadataJcs: this.canonicalText(a[7]),
+          recordedAt: a[8] as string,
+          prevHash: a[9] as string,
+          hash: a[10] as string,
+        }),
+      );
+    }
     const rows = await this.db.query<EventRow>(`${sql} ORDER BY position LIMIT ?`, params);
     return rows.map((r) => this.toChainRow(r));
   }
