@@ -6,6 +6,7 @@ import type { AppConfig } from './config.js';
 import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
 import { ReadAfterWriteInterceptor } from './http/read-after-write.js';
+import { AuditModule } from './infrastructure/audit.module.js';
 import { PersistenceModule } from './infrastructure/persistence.module.js';
 import { RelayModule } from './infrastructure/relay.module.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
@@ -55,7 +56,7 @@ export class AppModule {
   static forRoot(config: AppConfig, overrides: { clock?: Clock; ids?: IdGenerator } = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot(config, overrides), RelayModule.forRoot(config)],
+      imports: [PersistenceModule.forRoot(config, overrides), RelayModule.forRoot(config), AuditModule],
       controllers: [
         HealthController,
         CreateModelController,

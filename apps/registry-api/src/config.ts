@@ -93,6 +93,25 @@ export class AppConfig {
   @IsUrl({ require_tld: false, require_protocol: true }, { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' })
   PUBLIC_BASE_URL?: string;
 
+  /** Ed25519 private JWK (with kid) for signing audit checkpoints; default: a key created under DATA_DIR. */
+  @IsOptional()
+  @IsString()
+  AUDIT_SIGNING_KEY_FILE?: string;
+
+  /** Sign a checkpoint once this many events have been appended since the last one. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  AUDIT_CHECKPOINT_EVERY_EVENTS = 1000;
+
+  /** Also sign one this often when anything was appended (0 = only by count). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  @Max(24 * 60)
+  AUDIT_CHECKPOINT_INTERVAL_MINUTES = 60;
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
@@ -140,7 +159,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'JWKS_URL', 'JWT_PUBLIC_KEY_FILE', 'POLICY_FILE', 'APPROVAL_LINK_KEY_FILE', 'PUBLIC_BASE_URL']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'JWKS_URL', 'JWT_PUBLIC_KEY_FILE', 'POLICY_FILE', 'APPROVAL_LINK_KEY_FILE', 'PUBLIC_BASE_URL', 'AUDIT_SIGNING_KEY_FILE']);
   const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''));
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true });

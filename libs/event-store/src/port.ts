@@ -35,6 +35,10 @@ export interface RecordedEvent<D = unknown> {
   schemaVersion: number;
   data: D;
   metadata: EventMetadata;
+  /** Hash of the event at position - 1 (64 zeros for position 1); see docs/AUDIT.md. */
+  prevHash?: string;
+  /** SHA-256 (hex) of the RFC 8785 canonical envelope including prevHash. */
+  hash?: string;
 }
 
 /** `no_stream`: the stream must not exist yet; `any`: no check; a number: the current last revision. */

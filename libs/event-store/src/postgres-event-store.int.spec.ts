@@ -44,8 +44,8 @@ describePg('PostgresEventStore commit order', () => {
     await slow.query('BEGIN');
     await slow.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY})`);
     await slow.query(
-      `INSERT INTO events (position, id, stream, revision, type, schema_version, data, metadata, recorded_at)
-       VALUES (1, gen_random_uuid(), 'slow', 0, 'Slow', 1, '{}', '{"actor":{"sub":"t","scopes":[]},"correlationId":"c"}', now()::text)`,
+      `INSERT INTO events (position, id, stream, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash)
+       VALUES (1, gen_random_uuid(), 'slow', 0, 'Slow', 1, '{}', '{"actor":{"sub":"t","scopes":[]},"correlationId":"c"}', now()::text, '', '')`,
     );
     // A fast writer starts meanwhile: it must wait, not commit position 2 before position 1 is visible.
     let fastDone = false;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { PostgresDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { canonicalize } from './jcs.js';
 import { SqlEventStore, type Clock } from './sql-event-store.js';
 
 export const POSTGRES_EVENTS_DDL = `
@@ -13,6 +14,8 @@ CREATE TABLE IF NOT EXISTS events (
   data JSONB NOT NULL,
   metadata JSONB NOT NULL,
   recorded_at TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
   UNIQUE (stream, revision)
 );`;
 
@@ -64,6 +67,10 @@ export class PostgresEventStore extends SqlEventStore {
   }
   protected decodeJson(value: unknown): unknown {
     return value;
+  }
+  /** JSONB keeps the value, not the text (it reorders keys), so the canonical text is recomputed. */
+  protected canonicalText(value: unknown): string {
+    return canonicalize(value);
   }
 
   override async close(): Promise<void> {

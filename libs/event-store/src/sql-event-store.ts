@@ -10,6 +10,8 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
 } from './port.js';
+import { GENESIS_HASH, hashInput, sha256Hex } from './hash-chain.js';
+import { canonicalize } from './jcs.js';
 
 export interface Clock {
   now(): Date;
@@ -25,17 +27,43 @@ interface EventRow {
   data: unknown;
   metadata: unknown;
   recorded_at: string;
+  prev_hash: string;
+  hash: string;
   [key: string]: unknown;
 }
 
-const COLUMNS = 'position, id, stream, revision, type, schema_version, data, metadata, recorded_at';
+const COLUMNS = 'position, id, stream, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
+
+/** One stored event as the hash chain sees it: envelope fields plus the canonical texts of data and metadata. */
+export interface ChainRow {
+  position: number;
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  recordedAt: string;
+  schemaVersion: number;
+  /** RFC 8785 canonical JSON of the payload. */
+  dataJcs: string;
+  metadataJcs: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** Sequential access to the stored chain, for verification and exports. */
+export interface ChainReader {
+  /** Rows with position > fromPosition (and <= toPosition when given), in position order. */
+  readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]>;
+  /** The rows at these positions, in position order. */
+  readChainAt(positions: readonly number[]): Promise<ChainRow[]>;
+}
 
 /**
  * The event store over SQL. Appends are serialised — SQLite by its single writer, PostgreSQL by
  * a transaction-level advisory lock — so positions are gapless and commit in position order: a
  * catch-up reader that has seen position N can never later find a committed event below N.
  */
-export abstract class SqlEventStore implements EventStore {
+export abstract class SqlEventStore implements EventStore, ChainReader {
   private readonly listeners = new Set<() => void>();
 
   protected constructor(
@@ -46,6 +74,8 @@ export abstract class SqlEventStore implements EventStore {
   protected abstract lockForAppend(tx: SqlExecutor): Promise<void>;
   protected abstract encodeJson(value: unknown): SqlValue;
   protected abstract decodeJson(value: unknown): unknown;
+  /** The RFC 8785 text of a stored JSON column (SQLite keeps the canonical text it was given). */
+  protected abstract canonicalText(value: unknown): string;
   /** Runs inside the append transaction after the insert. */
   protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
 
@@ -61,17 +91,25 @@ export abstract class SqlEventStore implements EventStore {
       if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
         throw new WrongExpectedRevisionError(stream, expected, current);
       }
-      const [{ pos }] = await tx.query<{ pos: number | null }>('SELECT max(position) AS pos FROM events');
-      let position = pos === null ? 0 : Number(pos);
+      // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
+      const [head] = await tx.query<{ position: number; hash: string }>('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
+      let position = head ? Number(head.position) : 0;
+      let prevHash = head ? head.hash : GENESIS_HASH;
       let revision = current;
       const recordedAt = this.clock.now().toISOString();
       const rows: SqlValue[] = [];
       for (const e of events) {
         position += 1;
         revision += 1;
-        rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, this.encodeJson(e.data), this.encodeJson(e.metadata), recordedAt);
+        // The canonical text is what gets hashed and what gets stored, so the stored bytes are the hashed bytes.
+        const dataJcs = canonicalize(e.data);
+        const metadataJcs = canonicalize(e.metadata);
+        const fields = { id: e.id, type: e.type, stream, revision, position, recordedAt, schemaVersion: e.schemaVersion, prevHash };
+        const hash = sha256Hex(hashInput(fields, dataJcs, metadataJcs));
+        rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, dataJcs, metadataJcs, recordedAt, prevHash, hash);
+        prevHash = hash;
       }
-      const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
       await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
       await this.beforeCommit(tx);
       return { revision, position, appended: true };
@@ -121,6 +159,83 @@ export abstract class SqlEventStore implements EventStore {
     return rows.map((r) => this.toRecorded(r));
   }
 
+  async readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]> {
+    const params: SqlValue[] = [options.fromPosition];
+    let sql = `SELECT ${COLUMNS} FROM events WHERE position > ?`;
+    if (options.toPosition !== undefined) {
+      sql += ' AND position <= ?';
+      params.push(options.toPosition);
+    }
+    params.push(options.limit);
+    const arrays = (this.db as Partial<{ queryArrays(sql: string, params: SqlValue[]): Promise<unknown[][]> }>).queryArrays;
+    if (arrays) {
+      // Verify and export scan millions of rows: array rows avoid building an object per row.
+      const rows = await arrays.call(this.db, `${sql} ORDER BY position LIMIT ?`, params);
+      return rows.map(
+        (a): ChainRow => ({
+          position: Number(a[0]),
+          id: a[1] as string,
+          stream: a[2] as string,
+          revision: Number(a[3]),
+          type: a[4] as string,
+          schemaVersion: Number(a[5]),
+          dataJcs: this.canonicalText(a[6]),
+          metadataJcs: this.canonicalText(a[7]),
+          recordedAt: a[8] as string,
+          prevHash: a[9] as string,
+          hash: a[10] as string,
+        }),
+      );
+    }
+    const rows = await this.db.query<EventRow>(`${sql} ORDER BY position LIMIT ?`, params);
+    return rows.map((r) => this.toChainRow(r));
+  }
+
+  /**
+   * The last event of `stream` at or before a cut: the highest position <= `position`, or the
+   * highest position recorded at or before `at` (ISO UTC). Undefined when there is none.
+   */
+  async lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined> {
+    const params: SqlValue[] = [stream];
+    let sql = 'SELECT position, revision FROM events WHERE stream = ?';
+    if (cut.position !== undefined) {
+      sql += ' AND position <= ?';
+      params.push(cut.position);
+    }
+    if (cut.at !== undefined) {
+      sql += ' AND recorded_at <= ?';
+      params.push(cut.at);
+    }
+    const [row] = await this.db.query<{ position: number; revision: number }>(`${sql} ORDER BY position DESC LIMIT 1`, params);
+    return row ? { position: Number(row.position), revision: Number(row.revision) } : undefined;
+  }
+
+  /** The rows at these positions (missing ones are left out), in position order. */
+  async readChainAt(positions: readonly number[]): Promise<ChainRow[]> {
+    if (positions.length === 0) return [];
+    const rows = await this.db.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position IN (${positions.map(() => '?').join(', ')}) ORDER BY position`,
+      positions as number[],
+    );
+    return rows.map((r) => this.toChainRow(r));
+  }
+
+  private toChainRow(r: EventRow): ChainRow {
+    return {
+      position: Number(r.position),
+      id: r.id,
+      type: r.type,
+      stream: r.stream,
+      revision: Number(r.revision),
+      recordedAt: r.recorded_at,
+      schemaVersion: Number(r.schema_version),
+      dataJcs: this.canonicalText(r.data),
+      metadataJcs: this.canonicalText(r.metadata),
+      prevHash: r.prev_hash,
+      hash: r.hash,
+    };
+  }
+
   async headPosition(): Promise<number> {
     const [{ pos }] = await this.db.query<{ pos: number | null }>('SELECT max(position) AS pos FROM events');
     return pos === null ? 0 : Number(pos);
@@ -154,6 +269,8 @@ export abstract class SqlEventStore implements EventStore {
       schemaVersion: Number(r.schema_version),
       data: this.decodeJson(r.data),
       metadata: this.decodeJson(r.metadata) as RecordedEvent['metadata'],
+      prevHash: r.prev_hash,
+      hash: r.hash,
     };
   }
 }

@@ -12,6 +12,8 @@ CREATE TABLE IF NOT EXISTS events (
   data TEXT NOT NULL,
   metadata TEXT NOT NULL,
   recorded_at TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
   UNIQUE (stream, revision)
 );`;
 
@@ -34,5 +36,9 @@ export class SqliteEventStore extends SqlEventStore {
   }
   protected decodeJson(value: unknown): unknown {
     return JSON.parse(value as string);
+  }
+  /** Appends store the canonical text itself, so the stored bytes are the hashed bytes. */
+  protected canonicalText(value: unknown): string {
+    return value as string;
   }
 }

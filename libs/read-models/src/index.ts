@@ -3,3 +3,4 @@ export * from './tables.js';
 export * from './projector.js';
 export * from './queries.js';
 export * from './rebuild.js';
+export * from './audit-queries.js';

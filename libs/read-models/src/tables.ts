@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS ${prefix}audit (
   recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ${prefix}audit_by_model ON ${prefix}audit (model, position);
+CREATE INDEX IF NOT EXISTS ${prefix}audit_by_actor ON ${prefix}audit (actor, position);
+CREATE INDEX IF NOT EXISTS ${prefix}audit_by_correlation ON ${prefix}audit (correlation_id, position);
+CREATE INDEX IF NOT EXISTS ${prefix}audit_by_time ON ${prefix}audit (recorded_at, position);
 CREATE TABLE IF NOT EXISTS ${prefix}checkpoints (
   projection TEXT PRIMARY KEY,
   position BIGINT NOT NULL

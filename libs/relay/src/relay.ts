@@ -100,7 +100,9 @@ export class Relay {
     let bytes = 0;
     let count = 0;
     for (const [i, ce] of cloudEvents.entries()) {
-      const forEvent = toMessages(ce, read[i].type, this.topics);
+      // Only model lifecycle events go downstream; internal streams ($policy, $audit-checkpoints,
+      // approval links) are passed over, and the checkpoint moves past them.
+      const forEvent = read[i].stream.startsWith('model-') ? toMessages(ce, read[i].type, this.topics) : [];
       const size = forEvent.reduce((n, m) => n + m.value.length + m.key.length + 64, 0);
       if (count > 0 && bytes + size > maxBytes) break;
       messages.push(...forEvent);
@@ -108,7 +110,7 @@ export class Relay {
       count++;
     }
     const events = read.slice(0, count);
-    await this.publisher.publish(messages);
+    if (messages.length > 0) await this.publisher.publish(messages);
     // Acked. A replica that lost its lease meanwhile may have duplicated this batch (same ids);
     // the forward-only checkpoint keeps either from rewinding the other.
     const last = events[events.length - 1].position;

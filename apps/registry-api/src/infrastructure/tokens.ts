@@ -12,3 +12,4 @@ export interface Clock {
 export interface IdGenerator {
   next(): string;
 }
+export const AUDIT_KEY = Symbol('AuditKey');

@@ -1,6 +1,7 @@
 import { uuidv7 } from '../../../persistence/src/uuidv7.js';
 import { DuplicateEventIdError, WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../port.js';
 import { subscribeToAll } from '../subscription.js';
+import { GENESIS_HASH, eventHash } from '../hash-chain.js';
 
 export interface StoreFixture {
   store: EventStore;
@@ -55,6 +56,28 @@ export function eventStoreContract(open: () => Promise<StoreFixture>): void {
     expect(read.data).toEqual({ nested: { n: 1, list: ['x'] } });
     expect(read.metadata).toEqual(e.metadata);
     expect(Number.isNaN(Date.parse(read.recordedAt))).toBe(false);
+  });
+
+  test('every event is hash-chained across the global order, also under concurrent appends', async () => {
+    await fx.store.append('s-h1', [ev('H1', { x: 1.5, s: 'é' }), ev('H2')], { expectedRevision: 'no_stream' });
+    await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? fx.other : fx.store).append(`s-h${i + 2}`, [ev('C', { i })], { expectedRevision: 'any' })));
+    const all = await fx.store.readAll({ fromPosition: 0 });
+    expect(all).toHaveLength(8);
+    let prev = GENESIS_HASH;
+    for (const e of all) {
+      expect(e.prevHash).toBe(prev);
+      const { hash, data, metadata, ...fields } = e;
+      expect(hash).toBe(eventHash({ ...fields, prevHash: prev }, data, metadata));
+      prev = hash!;
+    }
+    // readStream returns the same hashes as readAll.
+    const [first] = await fx.store.readStream('s-h1');
+    expect(first.hash).toBe(all[0].hash);
+    // A rejected or replayed append does not move the chain.
+    await expect(fx.store.append('s-h1', [ev('X')], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    const next = await fx.store.append('s-h1', [ev('H3')], { expectedRevision: 1 });
+    const [h3] = await fx.store.readAll({ fromPosition: next.position - 1 });
+    expect(h3.prevHash).toBe(prev);
   });
 
   test('a stale expected revision is a conflict and writes nothing', async () => {

@@ -74,6 +74,7 @@ export class EventStreamHandler implements OnModuleDestroy {
   }
 
   private matches(e: RecordedEvent, f: StreamFilter): boolean {
+    if (!e.stream.startsWith('model-')) return false; // internal streams are not lifecycle events
     if (f.types && !f.types.has(e.type)) return false;
     if (f.model && modelOfStream(e.stream) !== f.model) return false;
     return true;

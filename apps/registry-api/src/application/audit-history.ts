@@ -1,0 +1,175 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  evolve,
+  initialModelState,
+  invalid,
+  modelStreamName,
+  notFound,
+  type ModelState,
+  type VersionState,
+} from '../../../../libs/domain/src/index.js';
+import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
+import { EVENT_STORE } from '../infrastructure/tokens.js';
+import { toModelEvent } from './command-service.js';
+
+/** A point in history: an instant (events recorded at or before it) or a global position. */
+export type Cut = { at: string } | { position: number };
+
+/** One event as an auditor reads it. */
+export interface EventSummary {
+  position: number;
+  revision: number;
+  eventId: string;
+  type: string;
+  recordedAt: string;
+  actor: string;
+  reason?: string;
+  correlationId: string;
+  via?: string;
+  data: unknown;
+  hash?: string;
+}
+
+export function summarise(e: RecordedEvent): EventSummary {
+  return {
+    position: e.position,
+    revision: e.revision,
+    eventId: e.id,
+    type: e.type,
+    recordedAt: e.recordedAt,
+    actor: e.metadata.actor.sub,
+    ...(e.metadata.reason !== undefined ? { reason: e.metadata.reason } : {}),
+    correlationId: e.metadata.correlationId,
+    ...(e.metadata.via ? { via: e.metadata.via } : {}),
+    data: e.data,
+    ...(e.hash ? { hash: e.hash } : {}),
+  };
+}
+
+/** Parses an RFC 3339 instant (with an explicit offset) to its canonical UTC form. */
+export function parseInstant(value: string, field: string): string {
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+  const ms = Date.parse(value);
+  if (!rfc3339.test(value) || Number.isNaN(ms)) {
+    throw invalid('INVALID_INSTANT', `${field} '${value}' is not an RFC 3339 instant`, [
+      { field, rule: 'rfc3339', message: 'expected e.g. 2026-03-03T14:00:00Z or 2026-03-03T15:00:00+01:00' },
+    ]);
+  }
+  return new Date(ms).toISOString();
+}
+
+export interface HistoricState {
+  model: string;
+  cut: { at?: string; position?: number };
+  /** The last event folded in: the state is exactly "after this event". */
+  lastEvent: EventSummary;
+  state: ModelState;
+  /** Number of events folded into the state (from a cached snapshot or the store). */
+  eventCount: number;
+}
+
+export interface HistoricEvents extends HistoricState {
+  /** Every event folded in, oldest first. */
+  events: RecordedEvent[];
+}
+
+interface Snapshot {
+  revision: number;
+  position: number;
+  state: ModelState;
+  lastEvent: EventSummary;
+}
+
+/** Optional fast path of the SQL event store: the last event of a stream at a cut, without reading the stream. */
+interface StreamCutter {
+  lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined>;
+}
+
+const SNAPSHOT_EVERY = 1000;
+const SNAPSHOT_STREAMS = 256;
+
+/**
+ * Time travel straight from the event store: a model's stream is cut at an instant or position
+ * and folded through the domain's `evolve`, so the answer does not depend on any projection.
+ * An instant cut includes every event of the stream up to the last one recorded at or before the
+ * instant (appends are serialised and stamped inside the append, so on one clock recordedAt grows
+ * with position).
+ *
+ * stateAt keeps in-process snapshots every 1000 revisions of a stream (states folded by `evolve`
+ * from the stored events; events are immutable, so a snapshot of revisions 0..r stays valid):
+ * a repeated question about a long stream replays at most 1000 events.
+ */
+@Injectable()
+export class AuditHistory {
+  private readonly snapshots = new Map<string, Snapshot[]>();
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async events(model: string, cut?: Cut): Promise<RecordedEvent[]> {
+    const all = await this.store.readStream(modelStreamName(model), cut && 'position' in cut ? { toPosition: cut.position } : {});
+    if (!cut || !('at' in cut)) return all;
+    let n = all.length;
+    while (n > 0 && all[n - 1].recordedAt > cut.at) n--;
+    return all.slice(0, n);
+  }
+
+  private notFound(model: string, cut?: Cut): never {
+    const when = !cut ? 'now' : 'at' in cut ? `at ${cut.at}` : `at position ${cut.position}`;
+    throw notFound('MODEL_NOT_FOUND_AT', `model '${model}' did not exist ${when}`, { model, ...(cut ?? {}) });
+  }
+
+  /** The state plus every event up to the cut (for questions that need the history, not just the state). */
+  async historyAt(model: string, cut?: Cut): Promise<HistoricEvents> {
+    const events = await this.events(model, cut);
+    if (events.length === 0) this.notFound(model, cut);
+    const state = events.map(toModelEvent).reduce(evolve, initialModelState(model));
+    return { model, cut: cut ?? {}, lastEvent: summarise(events[events.length - 1]), state, eventCount: events.length, events };
+  }
+
+  async stateAt(model: string, cut?: Cut): Promise<HistoricState> {
+    const cutter = this.store as unknown as Partial<StreamCutter>;
+    if (typeof cutter.lastInStream !== 'function') {
+      const { events: _events, ...h } = await this.historyAt(model, cut);
+      return h;
+    }
+    const stream = modelStreamName(model);
+    const last = await cutter.lastInStream(stream, cut ? ('at' in cut ? { at: cut.at } : { position: cut.position }) : {});
+    if (!last) this.notFound(model, cut);
+    const snaps = this.snapshots.get(stream) ?? [];
+    let base: Snapshot | undefined;
+    for (const s of snaps) if (s.position <= last.position) base = s;
+    const tail = base?.revision === last.revision ? [] : await this.store.readStream(stream, { fromRevision: base ? base.revision + 1 : 0, toPosition: last.position });
+    let state = base?.state ?? initialModelState(model);
+    for (const e of tail) {
+      state = evolve(state, toModelEvent(e));
+      if ((e.revision + 1) % SNAPSHOT_EVERY === 0) this.remember(stream, { revision: e.revision, position: e.position, state, lastEvent: summarise(e) });
+    }
+    const lastEvent = tail.length ? summarise(tail[tail.length - 1]) : base!.lastEvent;
+    return { model, cut: cut ?? {}, lastEvent, state, eventCount: last.revision + 1 };
+  }
+
+  private remember(stream: string, snap: Snapshot): void {
+    let list = this.snapshots.get(stream);
+    if (!list) {
+      if (this.snapshots.size >= SNAPSHOT_STREAMS) this.snapshots.delete(this.snapshots.keys().next().value!);
+      list = [];
+      this.snapshots.set(stream, list);
+    }
+    if (list.some((s) => s.revision === snap.revision)) return;
+    list.push(snap);
+    list.sort((a, b) => a.position - b.position);
+  }
+}
+
+/** The version a stage reference meant at that time: the one most recently moved into the stage. */
+export function latestInStage(state: ModelState, stage: string): VersionState | undefined {
+  return Object.values(state.versions)
+    .filter((v) => v.stage === stage)
+    .sort((a, b) => (a.stageChangedAt < b.stageChangedAt ? 1 : a.stageChangedAt > b.stageChangedAt ? -1 : b.revision - a.revision))[0];
+}
+
+/** The state as an auditor reads it: versions as a list, no internal indexes. */
+export function presentState(state: ModelState) {
+  const { exists: _exists, digests: _digests, versions, ...rest } = state;
+  return { ...rest, versions: Object.values(versions) };
+}

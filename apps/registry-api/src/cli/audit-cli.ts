@@ -1,0 +1,97 @@
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { JWK } from 'jose';
+import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '../../../../libs/audit/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type SqlEventStore } from '../../../../libs/event-store/src/index.js';
+import { PostgresDb, SqliteDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
+import { validateConfig, type AppConfig } from '../config.js';
+
+export const USAGE = `usage:
+  npm run audit -- verify [--from N] [--to N] [--jwks keys.json] [--json]
+      recompute the stored hash chain and check every checkpoint signature (store from EVENT_STORE/DATA_DIR/DATABASE_URL)
+  npm run audit -- verify-export <export.ndjson> --jwks <keys.json> [--json]
+      verify an NDJSON export offline against the JWKS from GET /v1/audit/keys
+  npm run audit -- jwks
+      print the JWKS of the configured audit signing key`;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+function intOption(args: string[], name: string): number | undefined {
+  const v = option(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, not '${v}'`);
+  return n;
+}
+
+export class UsageError extends Error {}
+
+async function configuredJwks(config: AppConfig): Promise<{ keys: JWK[] }> {
+  const file = config.AUDIT_SIGNING_KEY_FILE ?? devAuditKeyFile(config.DATA_DIR);
+  if (!existsSync(file)) return { keys: [] };
+  return { keys: [(await loadAuditKey(file)).publicJwk] };
+}
+
+export function describeReport(r: VerifyReport): string {
+  if (r.ok) {
+    const cp = r.lastCheckpoint ? `; last checkpoint at position ${r.lastCheckpoint.position} signs position ${r.lastCheckpoint.covers} (key ${r.lastCheckpoint.kid})` : '';
+    const gaps = r.uncheckedLinks ? `; ${r.uncheckedLinks} links across skipped positions not checkable` : '';
+    return `OK: ${r.verified} events verified from position ${r.from}, last verified position ${r.lastVerifiedPosition}, ${r.checkpointsVerified} signed checkpoints valid${cp}${gaps}`;
+  }
+  const b = r.broken!;
+  return `BROKEN at position ${b.position}: ${b.kind}: ${b.message} (${r.verified} events verified before it, last good position ${r.lastVerifiedPosition})`;
+}
+
+/** Runs the audit CLI; returns the exit code (0 OK, 1 broken, 2 usage or configuration error). */
+export async function runAuditCli(args: string[], env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+  const [command, ...rest] = args;
+  const json = rest.includes('--json');
+  const jwksFile = option(rest, '--jwks');
+  const readJwks = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { keys: JWK[] };
+  switch (command) {
+    case 'verify': {
+      const config = validateConfig(env);
+      const from = intOption(rest, '--from');
+      const to = intOption(rest, '--to');
+      const jwks = jwksFile ? readJwks(jwksFile) : await configuredJwks(config);
+      const clock = { now: () => new Date() };
+      let db: SqlDb;
+      let store: SqlEventStore;
+      if (config.EVENT_STORE === 'postgres') {
+        const pg = new PostgresDb(config.DATABASE_URL!);
+        db = pg;
+        store = await PostgresEventStore.open(pg, clock);
+      } else {
+        const lite = new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
+        db = lite;
+        store = await SqliteEventStore.open(lite, clock);
+      }
+      try {
+        const report = await verifyStore(store, jwks, { from, to });
+        out(json ? JSON.stringify(report, null, 2) : describeReport(report));
+        return report.ok ? 0 : 1;
+      } finally {
+        await store.close();
+        await db.close();
+      }
+    }
+    case 'verify-export': {
+      const file = rest[0];
+      if (!file || file.startsWith('--')) throw new UsageError('verify-export needs the export file');
+      if (!jwksFile) throw new UsageError('verify-export needs --jwks <file> (save GET /v1/audit/keys)');
+      const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+      const report = await verifyNdjson(lines, readJwks(jwksFile));
+      out(json ? JSON.stringify(report, null, 2) : `${describeReport(report)} (${report.lines} records read)`);
+      return report.ok ? 0 : 1;
+    }
+    case 'jwks': {
+      out(JSON.stringify(await configuredJwks(validateConfig(env)), null, 2));
+      return 0;
+    }
+    default:
+      throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
+  }
+}

@@ -1,0 +1,22 @@
+import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { AuditReadLog } from '../../http/audit-read-log.js';
+import { AuditResolveQuery } from './audit-resolve.dto.js';
+import { AuditResolveHandler } from './audit-resolve.handler.js';
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@UseInterceptors(AuditReadLog)
+@Controller('v1/audit/resolve')
+export class AuditResolveController {
+  constructor(private readonly handler: AuditResolveHandler) {}
+
+  @Get()
+  @RequireScopes(Scopes.audit)
+  @ApiOperation({ summary: 'What a models:/ URI resolved to at an instant, with lineage, approvals, gates and the promotion that put it there' })
+  resolve(@Query() q: AuditResolveQuery) {
+    return this.handler.handle(q.uri, q.at);
+  }
+}

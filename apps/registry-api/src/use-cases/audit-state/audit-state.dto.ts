@@ -1,0 +1,17 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsRFC3339, Min } from 'class-validator';
+
+export class AuditStateQuery {
+  @ApiPropertyOptional({ description: 'RFC 3339 instant: the state after every event recorded at or before it', example: '2026-03-03T14:00:00Z' })
+  @IsOptional()
+  @IsRFC3339({ message: 'at must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  at?: string;
+
+  @ApiPropertyOptional({ description: 'Global position: the state after every event at or before it' })
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(1)
+  position?: number;
+}

@@ -1,0 +1,50 @@
+import { CompactSign, importJWK } from 'jose';
+import { uuidv7 } from '../../persistence/src/index.js';
+import type { EventStore, RecordedEvent } from '../../event-store/src/index.js';
+import type { AuditKey } from './audit-key.js';
+
+export const CHECKPOINT_STREAM = '$audit-checkpoints';
+export const CHECKPOINT_EVENT = 'AuditCheckpoint';
+export const CHECKPOINT_ACTOR = 'system:audit';
+
+/** What a checkpoint signs: the chain head it saw. */
+export interface CheckpointClaim {
+  position: number;
+  hash: string;
+  recordedAt: string;
+}
+
+/** Payload of an AuditCheckpoint event: the claim in clear plus the compact JWS over it. */
+export interface CheckpointData extends CheckpointClaim {
+  kid: string;
+  jws: string;
+}
+
+export async function signCheckpoint(key: AuditKey, claim: CheckpointClaim): Promise<string> {
+  const privateKey = await importJWK(key.privateJwk, 'EdDSA');
+  const payload = new TextEncoder().encode(JSON.stringify({ position: claim.position, hash: claim.hash, recordedAt: claim.recordedAt }));
+  return new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'audit-checkpoint+jws' }).sign(privateKey);
+}
+
+export function isCheckpoint(e: { stream: string; type: string }): boolean {
+  return e.stream === CHECKPOINT_STREAM && e.type === CHECKPOINT_EVENT;
+}
+
+/**
+ * Signs the current head of the chain and appends it to `$audit-checkpoints`. Returns undefined
+ * when there is nothing new since the last checkpoint (the head is itself a checkpoint).
+ */
+export async function writeCheckpoint(store: EventStore, key: AuditKey): Promise<RecordedEvent | undefined> {
+  const head = await store.headPosition();
+  if (head === 0) return undefined;
+  const [last] = await store.readAll({ fromPosition: head - 1, limit: 1 });
+  if (!last || isCheckpoint(last) || !last.hash) return undefined;
+  const claim: CheckpointClaim = { position: last.position, hash: last.hash, recordedAt: last.recordedAt };
+  const data: CheckpointData = { ...claim, kid: key.kid, jws: await signCheckpoint(key, claim) };
+  const id = uuidv7();
+  const result = await store.append(CHECKPOINT_STREAM, [{ id, type: CHECKPOINT_EVENT, schemaVersion: 1, data, metadata: { actor: { sub: CHECKPOINT_ACTOR, scopes: [] }, correlationId: id } }], {
+    expectedRevision: 'any',
+  });
+  const [written] = await store.readAll({ fromPosition: result.position - 1, limit: 1 });
+  return written;
+}

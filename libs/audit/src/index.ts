@@ -1,0 +1,4 @@
+export * from './audit-key.js';
+export * from './checkpoint.js';
+export * from './verify.js';
+export * from './export-verify.js';
