@@ -35,5 +35,9 @@ run_walkthrough() {
 
 run_walkthrough sqlite EVENT_STORE=sqlite
 if [ -n "${DATABASE_URL:-}" ]; then
-  run_walkthrough postgres EVENT_STORE=postgres DATABASE_URL="$DATABASE_URL"
+  # A fresh schema, so tables left by earlier runs on this database play no part.
+  schema="smoke_$$_$RANDOM"
+  psql "$DATABASE_URL" -qc "CREATE SCHEMA $schema"
+  run_walkthrough postgres EVENT_STORE=postgres DATABASE_URL="${DATABASE_URL}?options=-c%20search_path%3D${schema}"
+  psql "$DATABASE_URL" -qc "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE"
 fi
