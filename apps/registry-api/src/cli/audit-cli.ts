@@ -1,11 +1,9 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
 import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '../../../../libs/audit/src/index.js';
-import { PostgresEventStore, SqliteEventStore, type SqlEventStore } from '../../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { validateConfig, type AppConfig } from '../config.js';
+import { openEventStore } from '../infrastructure/open-store.js';
 
 export const USAGE = `usage:
   npm run audit -- verify [--from N] [--to N] [--jwks keys.json] [--json]
@@ -58,17 +56,7 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       const to = intOption(rest, '--to');
       const jwks = jwksFile ? readJwks(jwksFile) : await configuredJwks(config);
       const clock = { now: () => new Date() };
-      let db: SqlDb;
-      let store: SqlEventStore;
-      if (config.EVENT_STORE === 'postgres') {
-        const pg = new PostgresDb(config.DATABASE_URL!);
-        db = pg;
-        store = await PostgresEventStore.open(pg, clock);
-      } else {
-        const lite = new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
-        db = lite;
-        store = await SqliteEventStore.open(lite, clock);
-      }
+      const { db, store } = await openEventStore(config, clock);
       try {
         const report = await verifyStore(store, jwks, { from, to });
         out(json ? JSON.stringify(report, null, 2) : describeReport(report));

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { createReadModelTables, rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
 import { ConfigError, validateConfig } from '../config.js';
+import { openEventStore } from '../infrastructure/open-store.js';
 
 function progressBar(position: number, head: number): void {
   if (!process.stderr.isTTY) return;
@@ -18,17 +16,7 @@ function progressBar(position: number, head: number): void {
 async function main(): Promise<void> {
   const config = validateConfig(process.env);
   const clock = { now: () => new Date() };
-  let db: SqlDb;
-  let store: EventStore;
-  if (config.EVENT_STORE === 'postgres') {
-    const pg = new PostgresDb(config.DATABASE_URL!);
-    db = pg;
-    store = await PostgresEventStore.open(pg, clock);
-  } else {
-    const lite = new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
-    db = lite;
-    store = await SqliteEventStore.open(lite, clock);
-  }
+  const { db, store } = await openEventStore(config, clock);
   await createReadModelTables(db, 'rm_');
   const started = Date.now();
   const report = await rebuildAndCompare(db, store, { onProgress: progressBar });
