@@ -89,6 +89,8 @@ export async function benchCore(kind: 'sqlite' | 'postgres', port: number): Prom
     JWT_AUDIENCE: AUDIENCE,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    // The API alone: the relay has its own bench, and would share this process's core here.
+    RELAY_ENABLED: 'false',
   };
   const base = `http://127.0.0.1:${port}`;
   t0 = performance.now();
