@@ -55,12 +55,12 @@ export class PostgresEventStore extends SqlEventStore {
     this.listenClient = client;
   }
 
+  /**
+   * Takes the append lock and queues the NOTIFY in one round trip: NOTIFY is delivered only at
+   * commit (and dropped on rollback), so other processes' subscribers wake without a poll.
+   */
   protected async lockForAppend(tx: SqlExecutor): Promise<void> {
-    await tx.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY})`);
-  }
-  /** NOTIFY is delivered at commit, so other processes' subscribers wake without waiting for a poll. */
-  protected override async beforeCommit(tx: SqlExecutor): Promise<void> {
-    await tx.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
+    await tx.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY}), pg_notify('${NOTIFY_CHANNEL}', '')`);
   }
   protected encodeJson(value: unknown): SqlValue {
     return JSON.stringify(value);

@@ -83,18 +83,28 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     if (events.length === 0) throw new Error('append needs at least one event');
     const result = await this.db.transaction(async (tx) => {
       await this.lockForAppend(tx);
-      const replay = await this.findIdempotentReplay(tx, stream, events, options.expectedRevision);
-      if (replay) return { ...replay, appended: false };
-      const [{ rev }] = await tx.query<{ rev: number | null }>('SELECT max(revision) AS rev FROM events WHERE stream = ?', [stream]);
-      const current = rev === null ? -1 : Number(rev);
+      // One read for everything the append checks: the stream's revision, the global head and its
+      // hash, and whether any of these ids was stored before (a retry) — fewer round trips per append.
+      const ids = events.map((e) => e.id);
+      const [state] = await tx.query<{ rev: number | null; pos: number | null; hash: string | null; seen: number }>(
+        `SELECT (SELECT max(revision) FROM events WHERE stream = ?) AS rev,
+                (SELECT position FROM events ORDER BY position DESC LIMIT 1) AS pos,
+                (SELECT hash FROM events ORDER BY position DESC LIMIT 1) AS hash,
+                (SELECT count(*) FROM events WHERE id IN (${ids.map(() => '?').join(', ')})) AS seen`,
+        [stream, ...ids],
+      );
+      if (Number(state.seen) > 0) {
+        const replay = await this.findIdempotentReplay(tx, stream, events, options.expectedRevision);
+        if (replay) return { ...replay, appended: false };
+      }
+      const current = state.rev === null ? -1 : Number(state.rev);
       const expected = options.expectedRevision;
       if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
         throw new WrongExpectedRevisionError(stream, expected, current);
       }
       // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
-      const [head] = await tx.query<{ position: number; hash: string }>('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
-      let position = head ? Number(head.position) : 0;
-      let prevHash = head ? head.hash : GENESIS_HASH;
+      let position = state.pos === null ? 0 : Number(state.pos);
+      let prevHash = state.hash ?? GENESIS_HASH;
       let revision = current;
       const recordedAt = this.clock.now().toISOString();
       const rows: SqlValue[] = [];
