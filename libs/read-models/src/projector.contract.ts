@@ -3,6 +3,7 @@ import type { SqlDb } from '../../persistence/src/index.js';
 import type { EventStore, NewEvent } from '../../event-store/src/index.js';
 import { Projector, registryProjection, type Projection } from './projector.js';
 import { RegistryQueries } from './queries.js';
+import { AuditTrailQueries } from './audit-queries.js';
 import { rebuildAndCompare } from './rebuild.js';
 import { createReadModelTables } from './tables.js';
 
@@ -47,7 +48,7 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     const m = await q.getModel('m3');
     expect(m).toMatchObject({ versionCount: 2, aliases: { prod: '1.0.0' }, latestVersions: { Production: '1.0.0', None: '1.1.0' } });
     expect((await q.approvalQueue({ limit: 100 })).items.map((i) => `${i.name}@${i.version}`)).toHaveLength(7);
-    expect((await q.auditTrail({ limit: 1000 })).items).toHaveLength(56);
+    expect(await new AuditTrailQueries(fx.db).search({}, { order: 'asc', limit: 1000 })).toHaveLength(56);
     expect((await q.resolveAlias('m3', 'prod'))?.version).toBe('1.0.0');
     expect(await q.resolveAlias('m3', 'canary')).toBeUndefined();
   });

@@ -1,5 +1,5 @@
 import type { SqlDb, SqlValue } from '../../persistence/src/index.js';
-import type { AliasRow, AuditRow, ModelRow, QueueRow, VersionRow } from './rows.js';
+import type { AliasRow, ModelRow, QueueRow, VersionRow } from './rows.js';
 
 export interface Page<T> {
   items: T[];
@@ -151,38 +151,6 @@ export class RegistryQueries {
       [...params, f.limit + 1],
     );
     const items = rows.slice(0, f.limit).map((r) => JSON.parse(r.doc) as QueueRow);
-    return { items, nextCursor: rows.length > f.limit ? encodeCursor(items[items.length - 1].position) : null };
-  }
-
-  async auditTrail(f: { model?: string; cursor?: string; limit: number }): Promise<Page<AuditRow>> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (f.model) {
-      where.push('model = ?');
-      params.push(f.model);
-    }
-    const after = decodeCursor<number>(f.cursor);
-    if (typeof after === 'number') {
-      where.push('position > ?');
-      params.push(after);
-    }
-    const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at FROM rm_audit
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position LIMIT ?`,
-      [...params, f.limit + 1],
-    );
-    const items = rows.slice(0, f.limit).map((r) => ({
-      position: Number(r.position),
-      eventId: String(r.event_id),
-      stream: String(r.stream),
-      model: (r.model as string | null) ?? null,
-      version: (r.version as string | null) ?? null,
-      type: String(r.type),
-      actor: String(r.actor),
-      reason: (r.reason as string | null) ?? null,
-      correlationId: String(r.correlation_id),
-      recordedAt: String(r.recorded_at),
-    }));
     return { items, nextCursor: rows.length > f.limit ? encodeCursor(items[items.length - 1].position) : null };
   }
 
