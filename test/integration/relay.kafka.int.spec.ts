@@ -249,6 +249,11 @@ describeKafka('relay → Kafka (embedded SQLite API, relay in process)', () => {
       }
       expect(writes).toBeGreaterThan(before);
       expect(lagDuringOutage).toMatchObject({ status: 'failing', leader: true, lastError: expect.any(String) });
+      // The same lag in the Prometheus metrics.
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      const behind = /^model_ledger_relay_events_behind\{relay="[^"]+"\} (\d+)$/m.exec(metrics);
+      expect(Number(behind?.[1])).toBeGreaterThan(0);
+      expect(metrics).toMatch(/^model_ledger_relay_leader\{relay="[^"]+"\} 1$/m);
     } finally {
       await services('kafka-start');
     }

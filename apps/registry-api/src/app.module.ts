@@ -32,6 +32,8 @@ import { GetVersionHandler } from './use-cases/get-version/get-version.handler.j
 import { EventStreamController } from './use-cases/event-stream/event-stream.controller.js';
 import { EventStreamHandler } from './use-cases/event-stream/event-stream.handler.js';
 import { HealthController } from './use-cases/health/health.controller.js';
+import { MetricsController } from './use-cases/metrics/metrics.controller.js';
+import { MetricsHandler } from './use-cases/metrics/metrics.handler.js';
 import { ListModelsController } from './use-cases/list-models/list-models.controller.js';
 import { ListModelsHandler } from './use-cases/list-models/list-models.handler.js';
 import { ListVersionsController } from './use-cases/list-versions/list-versions.controller.js';
@@ -59,6 +61,7 @@ export class AppModule {
       imports: [PersistenceModule.forRoot(config, overrides), RelayModule.forRoot(config), AuditModule],
       controllers: [
         HealthController,
+        MetricsController,
         CreateModelController,
         ListModelsController,
         GetModelController,
@@ -81,6 +84,7 @@ export class AppModule {
       ],
       providers: [
         CommandService,
+        MetricsHandler,
         CreateModelHandler,
         ListModelsHandler,
         GetModelHandler,
