@@ -1,13 +1,7 @@
 import type {
-  ApprovalRecord,
-  ApprovalStatus,
-  Artifact,
   EventDataMap,
-  GateResult,
-  Lineage,
   ModelEventType,
-  Signature,
-  Stage,
+  VersionState,
 } from '../../domain/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/index.js';
 
@@ -27,28 +21,10 @@ export interface ModelRow {
   position: number;
 }
 
-export interface VersionRow {
+/** A version as the domain describes it, minus the aggregate's bookkeeping, plus where it sits. */
+export interface VersionRow extends Omit<VersionState, 'servedInProduction' | 'revision'> {
   name: string;
-  version: string;
-  stage: Stage;
-  approvalStatus: ApprovalStatus;
-  artifact: Artifact;
-  signature?: Signature;
-  metrics: Record<string, number>;
-  params: Record<string, string | number | boolean>;
-  lineage: Lineage;
-  tags: Record<string, string>;
-  description?: string;
-  duplicateOf?: string;
-  modelCard?: string;
-  modelCardUri?: string;
-  registeredBy: string;
-  registeredAt: string;
   registeredPosition: number;
-  gates: Record<string, GateResult>;
-  approvals: ApprovalRecord[];
-  rejection?: ApprovalRecord;
-  stageChangedAt: string;
   /** Position of the last event that changed this version. */
   position: number;
 }
