@@ -1,5 +1,5 @@
-// Three tiers, selected by file name: *.unit.spec.ts, *.e2e.spec.ts (whole app over HTTP,
-// embedded store) and *.int.spec.ts (real PostgreSQL / Kafka, needs the services script).
+// Four tiers, selected by file name: *.unit.spec.ts, *.e2e.spec.ts (whole app over HTTP,
+// embedded store), *.sec.spec.ts (attacks, embedded store) and *.int.spec.ts (real PostgreSQL / Kafka, needs the services script).
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
@@ -14,6 +14,8 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'] },
+    // Attacks, each a regression test: refused, and nothing written where nothing should be.
+    { ...common, displayName: 'sec', testMatch: ['<rootDir>/{apps,libs,test}/**/*.sec.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'] },
   ],
 };
