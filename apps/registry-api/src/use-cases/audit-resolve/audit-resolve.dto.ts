@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsRFC3339, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsInstant } from '../shared/instant.js';
 
 export class AuditResolveQuery {
   @ApiProperty({ example: 'models:/churn@prod' })
@@ -9,6 +10,6 @@ export class AuditResolveQuery {
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant (default: now)', example: '2026-03-03T14:00:00Z' })
   @IsOptional()
-  @IsRFC3339({ message: 'at must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @IsInstant()
   at?: string;
 }

@@ -1,11 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsRFC3339, Min } from 'class-validator';
+import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsInstant } from '../shared/instant.js';
 
 export class AuditStateQuery {
   @ApiPropertyOptional({ description: 'RFC 3339 instant: the state after every event recorded at or before it', example: '2026-03-03T14:00:00Z' })
   @IsOptional()
-  @IsRFC3339({ message: 'at must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @IsInstant()
   at?: string;
 
   @ApiPropertyOptional({ description: 'Global position: the state after every event at or before it' })

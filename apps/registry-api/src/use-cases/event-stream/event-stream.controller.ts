@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags 
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { BASE_SECURITY_HEADERS } from '../../http/security-headers.js';
 import { EventStreamHandler, parseStreamFilter } from './event-stream.handler.js';
 
 @ApiTags('events')
@@ -29,6 +30,7 @@ export class EventStreamController {
     // Fastify would end the response when the handler returns; take the raw socket over instead.
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...BASE_SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',

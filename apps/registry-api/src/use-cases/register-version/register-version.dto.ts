@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ARTIFACT_FORMATS, DIGEST_PATTERN, GIT_SHA_PATTERN, SEMVER_PATTERN, type ArtifactFormat } from '../../../../../libs/domain/src/index.js';
 import { WithReason } from '../shared/reason.js';
 import { IsJsonStructure, IsNumberRecord, IsScalarRecord, IsStringRecord } from '../shared/validators.js';
@@ -69,6 +69,7 @@ export class LineageDto {
 
   @ApiPropertyOptional({ type: ImageDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ImageDto)
   image?: ImageDto;
@@ -99,12 +100,14 @@ export class RegisterVersionDto extends WithReason {
   modelCardUri?: string;
 
   @ApiProperty({ type: ArtifactDto })
+  @IsObject({ message: 'artifact must be an object with uri, digest and format' })
   @ValidateNested()
   @Type(() => ArtifactDto)
   artifact!: ArtifactDto;
 
   @ApiPropertyOptional({ type: SignatureDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => SignatureDto)
   signature?: SignatureDto;
@@ -121,6 +124,7 @@ export class RegisterVersionDto extends WithReason {
 
   @ApiPropertyOptional({ type: LineageDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => LineageDto)
   lineage?: LineageDto;

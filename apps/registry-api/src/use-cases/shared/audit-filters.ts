@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsRFC3339, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsInstant } from './instant.js';
 import { MODEL_NAME_PATTERN, SEMVER_PATTERN } from '../../../../../libs/domain/src/index.js';
 import type { AuditFilter } from '../../../../../libs/read-models/src/index.js';
 import { parseInstant } from '../../application/audit-history.js';
@@ -29,12 +30,12 @@ export class AuditFilterQuery {
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant; events recorded at or after it' })
   @IsOptional()
-  @IsRFC3339({ message: 'from must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant; events recorded at or before it' })
   @IsOptional()
-  @IsRFC3339({ message: 'to must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional()
