@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
 import { clientErrorHandler, frameworkErrors } from './http/problem.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
+import { setupOpenApi } from './http/openapi.js';
 import { registerBodyParsers } from './http/request-body.js';
 import { registerRequestGuards } from './http/request-guards.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
@@ -39,12 +39,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerBodyParsers(app, config.BODY_LIMIT_BYTES);
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
-  const doc = new DocumentBuilder()
-    .setTitle('model-ledger')
-    .setDescription('Event-sourced governance and audit for ML model registries. Errors are RFC 9457 application/problem+json with a stable `code`.')
-    .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  setupOpenApi(app);
   return app;
 }

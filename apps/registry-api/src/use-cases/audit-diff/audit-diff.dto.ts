@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
 import { IsInstant } from '../shared/instant.js';
+import { Optional } from '../shared/validators.js';
 
 export class AuditDiffQuery {
   @ApiProperty({ description: 'RFC 3339 instant', example: '2026-03-03T14:00:00Z' })
@@ -8,7 +8,7 @@ export class AuditDiffQuery {
   from!: string;
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant (default: now)' })
-  @IsOptional()
+  @Optional()
   @IsInstant()
   to?: string;
 }

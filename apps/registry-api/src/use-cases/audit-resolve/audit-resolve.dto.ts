@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { IsInstant } from '../shared/instant.js';
 
 export class AuditResolveQuery {
@@ -9,7 +10,7 @@ export class AuditResolveQuery {
   uri!: string;
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant (default: now)', example: '2026-03-03T14:00:00Z' })
-  @IsOptional()
+  @Optional()
   @IsInstant()
   at?: string;
 }

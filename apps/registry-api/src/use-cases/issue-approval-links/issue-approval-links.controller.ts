@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyRequest } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -22,6 +23,7 @@ export class IssueApprovalLinksController {
   @Post()
   @HttpCode(201)
   @RequireScopes(Scopes.approvals, Scopes.promote)
+  @ApiBody2xx('ApprovalLinks', 201, 'Created')
   @ApiOperation({
     summary: 'Issue one signed, single-use approval link per approver (Ed25519 JWS bound to approver, version and purpose). The token itself is not stored.',
   })

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -23,6 +24,7 @@ export class TransitionStageController {
   @HttpCode(200)
   // Staging needs registry:write; Production and Archived need registry:promote (checked by the decider).
   @RequireScopes(Scopes.write, Scopes.promote)
+  @ApiBody2xx('Version')
   @ApiOperation({
     summary: 'Move a version to Staging (registry:write), Production or Archived (registry:promote). Promotion archives the incumbent and moves @prod in one append.',
   })
