@@ -57,7 +57,7 @@ describe('governance bypasses with registry:write only', () => {
     refusedForPromote(await expectNothingWritten(t, () => t.call('PUT', '/v1/models/churn/aliases/champion', { token: writer, body: { version: '1.1.0' } })));
     refusedForPromote(await expectNothingWritten(t, () => t.call('DELETE', '/v1/models/churn/aliases/champion', { token: writer })));
     refusedForPromote(await expectNothingWritten(t, () => t.call('DELETE', '/v1/models/churn/aliases/prod', { token: writer })));
-    refusedForPromote(await expectNothingWritten(t, () => t.call('POST', '/v1/models/churn/rollback', { token: writer, body: { toVersion: '1.0.0' } })));
+    refusedForPromote(await expectNothingWritten(t, () => t.call('POST', '/v1/models/churn/rollback', { token: writer, body: { toVersion: '1.0.0', reason: 'attack' } })));
     const aliases = (await t.call('GET', '/v1/models/churn', { token: reader })).body.aliases;
     expect(aliases).toMatchObject({ prod: '1.1.0', champion: '1.2.0' });
   });
