@@ -89,6 +89,30 @@ describe('JWT attacks', () => {
     await refused(`${header}.${other}.${signature}`, 'TOKEN_INVALID');
   });
 
+  test('a key embedded in the header (jwk, jku) or a forged kid is not trusted', async () => {
+    const attacker = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwk = { ...(await exportJWK(attacker.publicKey)), alg: 'EdDSA' };
+    await refused(await new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', jwk }).sign(attacker.privateKey), 'TOKEN_INVALID');
+    await refused(
+      await new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', kid: 'test', jku: 'http://127.0.0.1:1/jwks.json' }).sign(attacker.privateKey),
+      'TOKEN_INVALID',
+    );
+    await refused(await new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', kid: '../../../dev/null' }).sign(attacker.privateKey), 'TOKEN_INVALID');
+  });
+
+  test('a token without exp, not yet valid (nbf), or with an unknown critical header is refused', async () => {
+    await refused(await signed(claims({ exp: undefined })), 'TOKEN_INVALID');
+    await refused(await signed(claims({ nbf: now() + 3600 })), 'TOKEN_INVALID');
+    // Signed by hand: jose itself refuses to produce an unknown critical header.
+    const byHand = async (header: Record<string, unknown>) => {
+      const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims()))}`;
+      return `${input}.${b64url(Buffer.from(await crypto.subtle.sign('Ed25519', t.keys.privateKey, Buffer.from(input))))}`;
+    };
+    await refused(await byHand({ alg: 'EdDSA', kid: 'test', crit: ['x-unknown'], 'x-unknown': 1 }), 'TOKEN_INVALID');
+    // Control: the same hand signing without `crit` is accepted, so the refusal above is the header's.
+    expect((await t.call('POST', '/v1/models', { token: await byHand({ alg: 'EdDSA', kid: 'test' }), body: { name: 'by-hand' } })).status).toBe(201);
+  });
+
   test('row #14: sub "" or a non-string sub is refused', async () => {
     await refused(await signed(claims({ sub: '' })), 'TOKEN_INVALID');
     await refused(await signed(claims({ sub: 123 })), 'TOKEN_INVALID');
