@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiText2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { CurrentActor, RequireScopes, type VerifiedActor } from '../../../../../libs/auth/src/index.js';
 import { MODEL_EVENT_TYPES, MODEL_NAME_PATTERN, Scopes } from '../../../../../libs/domain/src/index.js';
 import { CLOUDEVENT_TYPES } from '../../../../../libs/relay/src/index.js';
 import { BASE_SECURITY_HEADERS } from '../../http/security-headers.js';
@@ -34,6 +34,7 @@ export class EventStreamController {
     @Query('model') model: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
+    @CurrentActor() actor: VerifiedActor,
   ): void {
     // Validated before the stream opens, so bad input is still a problem+json response.
     const filter = parseStreamFilter({ types, model }, lastEventId);
@@ -46,6 +47,7 @@ export class EventStreamController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    this.handler.stream(reply.raw, filter);
+    // The stream ends when the token does (`exp` is required by the verifier).
+    this.handler.stream(reply.raw, filter, undefined, Number(actor.claims.exp) * 1000);
   }
 }
