@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Runs Schemathesis (pinned, from PyPI, in its own virtualenv under the git-ignored .cache/) with
+# Runs Schemathesis (pinned, from PyPI, in its own virtualenv under the project's cache,
+# ~/.cache/model-ledger/venvs, outside the repository; override with ST_VENV) with
 # `--checks all` against a freshly started server's /docs-json, with a token for each role.
 #   scripts/schemathesis.sh            install if missing, start a server, run, stop it
 #   ST_MAX_EXAMPLES=20 scripts/schemathesis.sh
-# Needs `npm run build` first (CI runs it). Exit status is Schemathesis's.
+# Needs `npm run build` first (CI runs it). Exit status is Schemathesis's. Schemathesis keeps its
+# own state in .schemathesis/ (git-ignored); reports go to test/artifacts/schemathesis/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST_VERSION=4.32.5
-VENV=.cache/venvs/schemathesis
+VENV=${ST_VENV:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/model-ledger/venvs/schemathesis-$ST_VERSION}
 NODE=node_modules/.bin/node
 
 if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
   echo "[schemathesis] installing schemathesis==$ST_VERSION into $VENV" >&2
+  SUDO=(); [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=(sudo)
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    # Debian ships venv/ensurepip separately.
+    "${SUDO[@]}" apt-get update -q >&2 && "${SUDO[@]}" apt-get install -y -q --no-install-recommends python3-venv >&2
+  fi
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$ST_VERSION"
 fi
@@ -43,7 +51,7 @@ curl -sf -X POST "$base/v1/models/churn/versions" "${auth[@]}" \
 status=0
 "$VENV/bin/st" --config-file .ci/schemathesis.toml run "$base/docs-json" \
   --checks all \
-  --max-examples "${ST_MAX_EXAMPLES:-25}" \
+  --max-examples "${ST_MAX_EXAMPLES:-15}" \
   --phases "${ST_PHASES:-examples,coverage,fuzzing,stateful}" \
   --seed "${ST_SEED:-20261129}" \
   --workers 2 \
