@@ -15,9 +15,9 @@ NODE=node_modules/.bin/node
 if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
   echo "[schemathesis] installing schemathesis==$ST_VERSION into $VENV" >&2
   SUDO=(); [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=(sudo)
-  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    # Debian ships venv/ensurepip separately.
-    "${SUDO[@]}" apt-get update -q >&2 && "${SUDO[@]}" apt-get install -y -q --no-install-recommends python3-venv >&2
+  if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    # Debian ships venv/ensurepip separately from python3.
+    "${SUDO[@]}" apt-get update -q >&2 && "${SUDO[@]}" apt-get install -y -q --no-install-recommends python3 python3-venv >&2
   fi
   rm -rf "$VENV"
   python3 -m venv "$VENV"
