@@ -84,7 +84,8 @@ describe('OpenAPI document (/docs-json) is strict and complete', () => {
     expect(version.properties.description).toMatchObject({ type: 'string', maxLength: 4000 });
     expect(doc.components.schemas.ArtifactDto.required.sort()).toEqual(['digest', 'format', 'uri']);
     expect(doc.components.schemas.RollbackDto.properties.reason).toMatchObject({ minLength: 1, maxLength: 2000 });
-    expect(doc.components.schemas.IssueApprovalLinksDto?.properties?.ttlHours ?? { type: 'integer', minimum: 1 }).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(param('/v1/audit/verify', 'get', 'from')).toMatchObject({ required: false, schema: { type: 'integer', minimum: 1 } });
+    expect(param('/v1/models/{name}/versions', 'get', 'stage').schema.enum).toEqual(['None', 'Staging', 'Production', 'Archived']);
   });
 
   test('every string in a path or query names its shape: a pattern, an enum or a format', () => {
