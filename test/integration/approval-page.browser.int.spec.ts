@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
+import { approversFile } from '../support/approvers.js';
 import { issueLinks } from '../support/links.js';
 import { policyFile } from '../support/policy.js';
 
@@ -30,6 +31,8 @@ if (!haveChromium) console.warn(`skipped: ${CHROMIUM} missing — approver page 
   });
   beforeEach(async () => {
     t = await startTestApp('sqlite', {
+      APPROVERS_FILE: approversFile(),
+      APPROVAL_REQUESTS_AUTO: 'false',
       POLICY_FILE: policyFile({ default: { gates: { production: ['lineage-complete', 'image-pinned', 'model-card', { name: 'fairness', max: { subgroup_gap: 0.05 } }] } } }),
     });
   });

@@ -14,6 +14,8 @@ export const AUDIENCE = 'model-ledger-test';
 
 export interface TestApp {
   url: string;
+  /** DATA_DIR of the app (the development outbox lives under it). */
+  dataDir: string;
   databaseUrl?: string;
   keys: { privateKey: CryptoKey; publicKey: CryptoKey };
   app: NestFastifyApplication;
@@ -60,6 +62,7 @@ export async function startTestApp(
   const store = app.get<EventStore>(EVENT_STORE);
   return {
     url,
+    dataDir: config.DATA_DIR,
     databaseUrl: schema?.url ?? shared.databaseUrl,
     keys: { privateKey, publicKey },
     app,
