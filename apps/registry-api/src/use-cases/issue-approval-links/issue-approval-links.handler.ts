@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../../../../libs/domain/src/index.js';
 import { ApprovalRequests } from '../../application/approval-requests.js';
 import { NotificationChannels } from '../../application/notification-channels.js';
 import type { RequestContext } from '../../application/request-context.js';
@@ -23,6 +24,16 @@ export class IssueApprovalLinksHandler {
       ...(dto.reason ? { reason: dto.reason } : {}),
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     };
+    // A link nobody can receive is not issued (known approvers without an email address when only SMTP is set, or no channel at all).
+    const unreachable = dto.approvers.filter((a) => this.requests.directory.person(a) && this.channels.for(a).length === 0);
+    if (unreachable.length) {
+      throw new DomainError(
+        'NO_DELIVERY_CHANNEL',
+        'precondition',
+        `no delivery channel reaches ${unreachable.join(', ')}: configure SMTP_URL (and an email in the approver directory) or WEBHOOK_URL`,
+        unreachable.map((a) => ({ field: 'approvers', rule: 'deliveryChannel', message: `no channel reaches ${a}`, approver: a })),
+      );
+    }
     const outcome = await this.requests.request(name, { version, trigger: 'manual', approvers: dto.approvers, ...(dto.ttlHours ? { ttlHours: dto.ttlHours } : {}) }, meta);
     return {
       name,

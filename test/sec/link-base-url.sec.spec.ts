@@ -1,0 +1,73 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, outboxEnabled, validateConfig } from '../../apps/registry-api/src/config.js';
+import { approversFile } from '../support/approvers.js';
+import { startTestApp, versionBody, type TestApp } from '../support/app.js';
+import { linkFromOutbox, readOutbox } from '../support/links.js';
+
+/** Issue 8, row #11: links are built from PUBLIC_BASE_URL (or the listen address in development), never from request headers. */
+describe('approval-link URLs ignore forwarded headers', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  async function issueWithHostileHeaders(app: TestApp) {
+    const alice = await app.token('alice', ['registry:read', 'registry:write']);
+    const lead = await app.token('lead', ['registry:read', 'approvals:write']);
+    await app.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
+    await app.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.0', 1) });
+    const r = await app.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', {
+      token: lead,
+      body: { approvers: ['bob'] },
+      headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'javascript', forwarded: 'host=evil.example;proto=javascript' },
+    });
+    expect(r.status).toBe(201);
+    expect(JSON.stringify(r.body)).not.toContain('evil.example');
+    return linkFromOutbox(app, r.body.notified[0].linkId);
+  }
+
+  test('development: the link is on the listen address, whatever X-Forwarded-Host/Proto say', async () => {
+    t = await startTestApp('sqlite', { APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false' });
+    const link = await issueWithHostileHeaders(t);
+    expect(link.url.startsWith(`${t.url}/approve/`)).toBe(true);
+    expect(link.url).not.toMatch(/evil|javascript/);
+    // The outbox is readable by its owner only.
+    expect(statSync(join(t.dataDir, 'outbox', 'approval-links.jsonl')).mode & 0o077).toBe(0);
+  });
+
+  test('configured PUBLIC_BASE_URL: the link is on it, whatever the headers say', async () => {
+    t = await startTestApp('sqlite', { APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false', PUBLIC_BASE_URL: 'https://ledger.example.test/' });
+    const link = await issueWithHostileHeaders(t);
+    expect(link.url).toMatch(/^https:\/\/ledger\.example\.test\/approve\/[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  test('production needs PUBLIC_BASE_URL, only http(s), and never uses the development outbox', () => {
+    expect(() => validateConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => validateConfig({ NODE_ENV: 'production' })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => validateConfig({ PUBLIC_BASE_URL: 'javascript://evil.example' })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => validateConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://l.example', NOTIFY_OUTBOX: 'true' })).toThrow(/NOTIFY_OUTBOX/);
+    expect(outboxEnabled(validateConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://l.example' }))).toBe(false);
+    expect(outboxEnabled(validateConfig({ NODE_ENV: 'development' }))).toBe(true);
+    expect(outboxEnabled(validateConfig({ SMTP_URL: 'smtp://127.0.0.1:1025' }))).toBe(false);
+    expect(() => validateConfig({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).toThrow(/WEBHOOK_SECRET/);
+    expect(() => validateConfig({ WEBHOOK_URL: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'whsec_short' })).toThrow(/WEBHOOK_SECRET/);
+  });
+
+  test('without a delivery channel no link is issued, and nothing lands in the outbox', async () => {
+    // A test app stands in for production delivery settings: outbox off, no SMTP or webhook.
+    t = await startTestApp('sqlite', { APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false', NOTIFY_OUTBOX: 'false' });
+    const alice = await t.token('alice', ['registry:read', 'registry:write']);
+    const lead = await t.token('lead', ['registry:read', 'approvals:write']);
+    await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
+    await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.0', 1) });
+    const before = await t.store.headPosition();
+    const r = await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['bob'] } });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ code: 'NO_DELIVERY_CHANNEL', errors: [{ field: 'approvers', rule: 'deliveryChannel', approver: 'bob' }] });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(await t.store.headPosition()).toBe(before);
+    expect(readOutbox(t.dataDir)).toEqual([]);
+  });
+});
