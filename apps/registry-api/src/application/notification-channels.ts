@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ApproverDirectory, NotificationChannel } from '../../../../libs/domain/src/index.js';
 import { OutboxChannel, SmtpChannel, WebhookChannel, type Channel, type Notification } from '../../../../libs/notifications/src/index.js';
 import { outboxEnabled, type AppConfig } from '../config.js';
-import { APPROVERS, APP_CONFIG, CLOCK, type Clock } from '../infrastructure/tokens.js';
+import { APPROVERS, APP_CONFIG } from '../infrastructure/tokens.js';
 
 export const OUTBOX_FILE = join('outbox', 'approval-links.jsonl');
 
@@ -15,10 +15,10 @@ export class NotificationChannels implements OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(APPROVERS) private readonly directory: ApproverDirectory,
-    @Inject(CLOCK) clock: Clock,
   ) {
     if (config.SMTP_URL) this.all.push(new SmtpChannel(config.SMTP_URL, config.MAIL_FROM));
-    if (config.WEBHOOK_URL) this.all.push(new WebhookChannel(config.WEBHOOK_URL, config.WEBHOOK_SECRET!, config.WEBHOOK_FORMAT, 10_000, () => clock.now()));
+    // The signature timestamp is wall-clock time: receivers judge replays by their own clock.
+    if (config.WEBHOOK_URL) this.all.push(new WebhookChannel(config.WEBHOOK_URL, config.WEBHOOK_SECRET!, config.WEBHOOK_FORMAT));
     if (outboxEnabled(config)) this.all.push(new OutboxChannel(join(config.DATA_DIR, OUTBOX_FILE)));
   }
 
