@@ -13,7 +13,8 @@ import {
   initialNotificationState,
   type RequestApproval,
 } from './decider.js';
-import { approverDirectory, globMatches, parseApproverDirectory } from './directory.js';
+import { globMatches } from '../scopes.js';
+import { approverDirectory, parseApproverDirectory } from './directory.js';
 
 const doc = parseApproverDirectory({
   people: [

@@ -1,4 +1,5 @@
 import { invalid, type ErrorDetail } from '../errors.js';
+import { globMatches } from '../scopes.js';
 
 /**
  * The approver directory: who the people are that may receive approval links, and which groups
@@ -93,28 +94,6 @@ export function parseApproverDirectory(raw: unknown): ApproverDirectoryDocument 
     throw invalid('INVALID_APPROVER_DIRECTORY', `approver directory is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
   }
   return { people, groups, approvers };
-}
-
-/** Wildcard match in linear time (no regular expression, so no backtracking on hostile names). */
-export function globMatches(pattern: string, name: string): boolean {
-  let p = 0;
-  let n = 0;
-  let star = -1;
-  let mark = 0;
-  while (n < name.length) {
-    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === name[n]) {
-      p++;
-      n++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      mark = n;
-    } else if (star !== -1) {
-      p = star + 1;
-      n = ++mark;
-    } else return false;
-  }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
 }
 
 export interface ApproverDirectory {

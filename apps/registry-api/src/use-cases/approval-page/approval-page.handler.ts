@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, productionVersion, type ApproverDirectory, type ModelState, type PromotionPolicy, type VersionState } from '../../../../../libs/domain/src/index.js';
+import { APPROVAL_SYSTEM_ACTOR, DomainError, productionVersion, type ApproverDirectory, type ModelState, type PromotionPolicy, type VersionState } from '../../../../../libs/domain/src/index.js';
 import { uuidv7 } from '../../../../../libs/persistence/src/index.js';
 import { ApprovalLinks, LinkRefused, type IssuedLinkData, type LinkClaims } from '../../application/approval-links.js';
 import { CommandService } from '../../application/command-service.js';
@@ -86,6 +86,7 @@ export class ApprovalPageHandler {
       return refuse(403, 'APPROVER_NOT_ELIGIBLE', 'Not an approver', `${claims.sub} issued this link and cannot also use it.`);
     }
     const incumbent = productionVersion(state);
+    const requirements = this.policy.checklist(state, v!, { kind: 'stage', stage: 'Production' });
     return {
       ok: true,
       claims,
@@ -97,9 +98,16 @@ export class ApprovalPageHandler {
         expiresAt: new Date(claims.exp * 1000).toISOString(),
         version: v!,
         ...(incumbent && incumbent.version !== v!.version ? { incumbent } : {}),
-        requirements: this.policy.checklist(state, v!, { kind: 'stage', stage: 'Production' }),
+        requirements,
         requiredApprovals: this.policy.requiredApprovals(claims.model),
         policyId: this.policy.id,
+        ...(state.description ? { modelDescription: state.description } : {}),
+        owners: state.owners,
+        requestedBy: issued.metadata.actor?.sub ?? 'unknown',
+        trigger: issued.metadata.actor?.sub === APPROVAL_SYSTEM_ACTOR ? 'automatic' : 'manual',
+        recordedGates: Object.values(v!.gates)
+          .sort((a, b) => a.gate.localeCompare(b.gate))
+          .map((g) => ({ ...g, required: requirements.some((r) => r.gate === g.gate) })),
       },
     };
   }
