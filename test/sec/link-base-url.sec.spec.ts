@@ -71,3 +71,14 @@ describe('approval-link URLs ignore forwarded headers', () => {
     expect(readOutbox(t.dataDir)).toEqual([]);
   });
 });
+
+describe('the shipped approver directory example', () => {
+  test('deploy/approvers.example.yaml is valid and says who approves what', async () => {
+    const { loadApproverDirectory } = await import('../../apps/registry-api/src/infrastructure/approvers-loader.js');
+    const dir = loadApproverDirectory(validateConfig({ APPROVERS_FILE: 'deploy/approvers.example.yaml' }));
+    expect(dir.approversFor('fraud-eu').map((p) => p.subject)).toEqual(['dan.risk', 'erin.risk']);
+    expect(dir.mayApprove('bob', 'churn')).toBe(true);
+    expect(dir.mayApprove('bob', 'fraud-eu')).toBe(false);
+    expect(dir.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
