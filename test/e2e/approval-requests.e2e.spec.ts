@@ -151,6 +151,33 @@ describe('automatic approval requests, reminders, expiry and webhooks (embedded 
     }
   });
 
+  test('a delivery still failing at shutdown is resumed after a restart (checkpoint before it), once', async () => {
+    const secret = newWebhookSecret();
+    const receiver = await startWebhookReceiver(secret);
+    const dataDir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/ml-resume-`);
+    const env = { DATA_DIR: dataDir, APPROVERS_FILE: directory, APPROVAL_REQUESTS_AUTO: 'false', WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, NOTIFY_MAX_ATTEMPTS: '5', NOTIFY_RETRY_BASE_MS: '600000' };
+    try {
+      receiver.down();
+      t = await startTestApp('sqlite', env);
+      const alice = await t.token('alice', ['registry:read', 'registry:write']);
+      const lead = await t.token('lead', ['registry:read', 'approvals:write']);
+      await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
+      await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.0', 1) });
+      const linkId = (await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['bob'] } })).body.notified[0].linkId;
+      await waitFor('first failure', async () => (await t.store.readAll()).find((e) => e.type === 'NotificationFailed' && (e.data as any).linkId === linkId));
+      await t.close();
+      receiver.down(false);
+      t = await startTestApp('sqlite', env);
+      const sent = await waitFor('delivery after restart', async () => (await t.store.readAll()).find((e) => e.type === 'NotificationSent' && (e.data as any).linkId === linkId));
+      expect(sent.data).toMatchObject({ channel: 'webhook', approver: 'bob', attempt: 2 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.received.filter((r) => r.body.data.linkId === linkId)).toHaveLength(1);
+      expect(receiver.received[0].verified).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   test('webhooks in the Slack-compatible format: a {text} body, signed the same way', async () => {
     const secret = newWebhookSecret();
     const receiver = await startWebhookReceiver(secret);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, forwardRef, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APPROVAL_REQUEST_STREAM_PREFIX, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
 import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
 import { EVENT_STORE, ID_GENERATOR, type IdGenerator } from '../infrastructure/tokens.js';
@@ -21,22 +21,28 @@ export class ApprovalScheduler implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
-    @Inject(forwardRef(() => ApprovalRequests)) private readonly requests: ApprovalRequests,
+    private readonly requests: ApprovalRequests,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (let from = 0; ; ) {
-      const page = await this.store.readAll({ fromPosition: from, limit: 2000 });
-      for (const e of page) this.observe(e);
-      if (page.length < 2000) break;
-      from = page[page.length - 1].position;
-    }
+  private scanned?: Promise<void>;
+
+  /** The scan of the ledger for open requests runs in the background: a long ledger must not delay the start. */
+  onApplicationBootstrap(): void {
+    this.scanned = (async () => {
+      for (let from = 0; ; ) {
+        const page = await this.store.readAll({ fromPosition: from, limit: 2000 });
+        for (const e of page) this.observe(e);
+        if (page.length < 2000) break;
+        from = page[page.length - 1].position;
+      }
+    })().catch((err) => this.log.error(`scanning for open approval requests failed: ${String(err)}`));
     this.timer = setInterval(() => void this.tick().catch((err) => this.log.error(`reminders failed: ${String(err)}`)), TICK_MS);
     this.timer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.scanned;
     await this.running;
   }
 
@@ -50,6 +56,7 @@ export class ApprovalScheduler implements OnApplicationBootstrap, OnModuleDestro
   /** Appends the reminders and expiries due now; returns how many events were appended. */
   async tick(): Promise<number> {
     const run = (async () => {
+      await this.scanned;
       let appended = 0;
       for (const [stream, { model, version }] of [...this.open]) {
         const { due, open } = await this.requests.deadlines(model, version, this.ids.next());
