@@ -53,7 +53,7 @@ export class ApprovalRequests {
   /** Manual (an issuer names approvers) or automatic (every eligible approver, once per version). */
   async request(
     model: string,
-    cmd: { version: string; trigger: 'automatic' | 'manual'; approvers?: string[]; ttlHours?: number },
+    cmd: { version: string; trigger: 'automatic' | 'manual'; approvers?: string[]; ttlHours?: number; unreachable?: string[] },
     meta: EventMetadata,
   ): Promise<RequestOutcome> {
     const stream = approvalRequestStream(model, cmd.version);
@@ -76,6 +76,7 @@ export class ApprovalRequests {
             now: this.clock.now(),
             ttlHours: cmd.ttlHours ?? this.config.APPROVAL_LINK_TTL_HOURS,
             remindAfterHours: this.config.APPROVAL_REMINDER_HOURS,
+            ...(cmd.unreachable ? { unreachable: cmd.unreachable } : {}),
           },
           { directory: this.directory, policy: this.policy },
         );

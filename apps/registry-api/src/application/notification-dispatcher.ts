@@ -157,15 +157,19 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const model = e.stream.slice('model-'.length);
     const version = (e.data as { version: string }).version;
     try {
-      await this.requests.request(model, { version, trigger: 'automatic' }, { actor: { sub: APPROVAL_SYSTEM_ACTOR, scopes: [] }, correlationId: e.metadata.correlationId, causationId: e.id });
+      const unreachable = this.directory.approversFor(model).filter((p) => this.channels.for(p.subject).length === 0).map((p) => p.subject);
+      if (unreachable.length) this.log.warn(`approvers of ${model} that no delivery channel reaches are not asked: ${unreachable.join(', ')}`);
+      await this.requests.request(model, { version, trigger: 'automatic', unreachable }, { actor: { sub: APPROVAL_SYSTEM_ACTOR, scopes: [] }, correlationId: e.metadata.correlationId, causationId: e.id });
     } catch (err) {
       // The version moved on (decided, archived) before the request: nothing to ask.
       if (!(err instanceof DomainError)) throw err;
     }
   }
 
+  /** Who asked, as the message says it: a person, or nobody in particular when the registry asked by itself. */
   private async requestedBy(e: RecordedEvent): Promise<{ requestedBy?: string }> {
-    return e.metadata.actor?.sub ? { requestedBy: e.metadata.actor.sub } : {};
+    const sub = e.metadata.actor?.sub;
+    return sub && sub !== APPROVAL_SYSTEM_ACTOR ? { requestedBy: sub } : {};
   }
 
   private async dispatch(trigger: RecordedEvent, kind: NotificationKind, model: string, version: string, targets: Target[], extra: Partial<Notification>): Promise<void> {

@@ -95,6 +95,8 @@ describe('approval request decider', () => {
     const auto: RequestApproval = { ...manual([]), trigger: 'automatic', requestedBy: 'system:approval-requests', approvers: undefined, linkIds: ['a', 'b', 'c'] };
     const d = decideRequestApproval(modelWithVersion(), initialApprovalRequestState(), auto, { directory, policy });
     expect(d.links.map((l) => l.event.data.approver)).toEqual(['bob', 'carol']);
+    const skipping = decideRequestApproval(modelWithVersion(), initialApprovalRequestState(), { ...auto, unreachable: ['carol'] }, { directory, policy });
+    expect(skipping.links.map((l) => l.event.data.approver)).toEqual(['bob']);
     const after = evolveApprovalRequest(initialApprovalRequestState(), { ...d.request[0], revision: 0, recordedAt: now.toISOString() });
     expect(decideRequestApproval(modelWithVersion(), after, auto, { directory, policy }).request).toEqual([]);
     const empty = approverDirectory(parseApproverDirectory({ people: [], groups: {}, approvers: [] }), 'sha256:empty');

@@ -95,6 +95,8 @@ export interface RequestApproval {
   ttlHours: number;
   /** 0: no reminder. */
   remindAfterHours: number;
+  /** Automatic requests skip these subjects (no delivery channel reaches them). */
+  unreachable?: string[];
 }
 
 export interface RequestDecision {
@@ -142,7 +144,7 @@ export function decideRequestApproval(
     approvers = ctx.directory
       .approversFor(model.name)
       .map((p) => p.subject)
-      .filter((s) => linkRefusals(model, v, [s], cmd.requestedBy, ctx.directory).length === 0);
+      .filter((s) => !cmd.unreachable?.includes(s) && linkRefusals(model, v, [s], cmd.requestedBy, ctx.directory).length === 0);
     // Nobody to ask (no directory, or nobody eligible): nothing is requested; links can still be issued by hand.
     if (approvers.length === 0) return { request: [], links: [] };
   } else {
