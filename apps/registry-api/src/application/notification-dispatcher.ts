@@ -61,6 +61,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private sub?: Subscription;
   private leaseTimer?: NodeJS.Timeout;
   private handled = 0;
+  private savedAt = 0;
   private stopped = false;
 
   constructor(
@@ -113,11 +114,17 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async handle(events: RecordedEvent[]): Promise<void> {
+    let relevant = false;
     for (const e of events) {
-      await this.react(e);
+      relevant = (await this.react(e)) || relevant;
       this.handled = e.position;
     }
-    await this.saveCheckpoint();
+    // Handling is idempotent, so between relevant events the checkpoint is saved at most every few seconds (not one write per append).
+    const now = Date.now();
+    if (relevant || now - this.savedAt > 5000) {
+      this.savedAt = now;
+      await this.saveCheckpoint();
+    }
   }
 
   private async saveCheckpoint(): Promise<void> {
@@ -126,16 +133,20 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     await this.checkpoints.advance(DISPATCHER_CHECKPOINT, safe, this.clock.now());
   }
 
-  private async react(e: RecordedEvent): Promise<void> {
+  /** Acts on one event; true when it was one this dispatcher cares about. */
+  private async react(e: RecordedEvent): Promise<boolean> {
     this.scheduler.observe(e);
     if (this.config.APPROVAL_REQUESTS_AUTO === 'true' && e.stream.startsWith('model-') && (e.type === 'VersionRegistered' || e.type === 'GatePassed')) {
+      // Nobody to ask for this model (e.g. no directory): nothing to load.
+      if (this.directory.approversFor(e.stream.slice('model-'.length)).length === 0) return false;
       await this.autoRequest(e);
-      return;
+      return true;
     }
     switch (e.type) {
       case 'ApprovalLinkIssued': {
         const d = e.data as IssuedLinkData;
-        return this.dispatch(e, 'approval-link', d.model, d.version, [{ approver: d.approver, linkId: d.jti, issued: d }], { ...(await this.requestedBy(e)) });
+        await this.dispatch(e, 'approval-link', d.model, d.version, [{ approver: d.approver, linkId: d.jti, issued: d }], { ...(await this.requestedBy(e)) });
+        return true;
       }
       case 'ApprovalReminderSent': {
         const d = e.data as ApprovalEventDataMap['ApprovalReminderSent'];
@@ -144,13 +155,16 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
           const history = await this.links.history(l.linkId);
           if (history.issued && !history.used) targets.push({ approver: l.approver, linkId: l.linkId, issued: history.issued.data });
         }
-        return this.dispatch(e, 'approval-reminder', d.model, d.version, targets, { reminder: d.reminder });
+        await this.dispatch(e, 'approval-reminder', d.model, d.version, targets, { reminder: d.reminder });
+        return true;
       }
       case 'ApprovalRequestExpired': {
         const d = e.data as ApprovalEventDataMap['ApprovalRequestExpired'];
-        return this.dispatch(e, 'approval-expired', d.model, d.version, [{}], { pending: d.pending });
+        await this.dispatch(e, 'approval-expired', d.model, d.version, [{}], { pending: d.pending });
+        return true;
       }
     }
+    return false;
   }
 
   private async autoRequest(e: RecordedEvent): Promise<void> {
