@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, outboxEnabled, validateConfig } from '../../apps/registry-api/src/config.js';
 import { approversFile } from '../support/approvers.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
-import { linkFromOutbox, readOutbox } from '../support/links.js';
+import { linkFromOutbox, readOutbox, waitFor } from '../support/links.js';
 
 /** Issue 8, row #11: links are built from PUBLIC_BASE_URL (or the listen address in development), never from request headers. */
 describe('approval-link URLs ignore forwarded headers', () => {
@@ -80,5 +80,50 @@ describe('the shipped approver directory example', () => {
     expect(dir.mayApprove('bob', 'churn')).toBe(true);
     expect(dir.mayApprove('bob', 'fraud-eu')).toBe(false);
     expect(dir.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('links never reach the log', () => {
+  test('with every log level on and a failing webhook, neither the token nor the URL is written to stdout/stderr', async () => {
+    const { newWebhookSecret } = await import('../../libs/notifications/src/index.js');
+    const { startWebhookReceiver } = await import('../support/webhook-receiver.js');
+    const secret = newWebhookSecret();
+    const receiver = await startWebhookReceiver(secret);
+    receiver.down();
+    const written: string[] = [];
+    const out = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    const capture = (chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    };
+    process.stdout.write = capture as typeof process.stdout.write;
+    process.stderr.write = capture as typeof process.stderr.write;
+    let t: TestApp | undefined;
+    try {
+      t = await startTestApp(
+        'sqlite',
+        { APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false', WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, NOTIFY_OUTBOX: 'true', NOTIFY_MAX_ATTEMPTS: '2', NOTIFY_RETRY_BASE_MS: '20' },
+        { logger: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] },
+      );
+      const alice = await t.token('alice', ['registry:read', 'registry:write']);
+      const lead = await t.token('lead', ['registry:read', 'approvals:write']);
+      await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
+      await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.0', 1) });
+      const r = await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['bob'] } });
+      const link = await linkFromOutbox(t, r.body.notified[0].linkId);
+      const app = t;
+      await waitFor('the webhook dead letter', async () => ((await app.store.readAll()).some((e) => e.type === 'NotificationFailed' && (e.data as any).final) ? true : undefined));
+      const log = written.join('');
+      expect(log).toContain('failed (attempt 1)'); // the failures were logged ...
+      expect(log).not.toContain(link.token.split('.')[2]); // ... without the link
+      expect(log).not.toMatch(/\/approve\/[\w-]+\.[\w-]+/); // (the route table `/approve/:token` is logged, no link)
+      expect(log).not.toContain(link.token.split('.')[1]);
+    } finally {
+      process.stdout.write = out;
+      process.stderr.write = err;
+      await t?.close();
+      await receiver.close();
+    }
   });
 });

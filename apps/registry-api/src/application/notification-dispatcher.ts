@@ -200,7 +200,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     }
     if (deliveries.length === 0) return;
     this.inflight.set(trigger.id, { position: trigger.position, outstanding: deliveries.length });
-    for (const d of deliveries) await this.attempt(d);
+    // Channels and approvers of one event are tried side by side; their outcomes are appended one at a time.
+    await Promise.all(deliveries.map((d) => this.attempt(d)));
   }
 
   private async attempt(d: Delivery): Promise<void> {
