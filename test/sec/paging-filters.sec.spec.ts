@@ -82,6 +82,17 @@ describe('cursors, instants and filters are validated before they reach a query'
     });
   });
 
+  test('undocumented query parameters are refused on every /v1 route, incl. those without a query DTO', async () => {
+    for (const path of ['/v1/resolve?uri=models:/churn/1.0.0&bogus=1', '/v1/events/stream?bogus=1', '/v1/models?bogus=1', '/v1/models/churn?bogus=', '/v1/audit/keys?x=1']) {
+      expectProblem(await t.call('GET', path, { token }), 400, path.endsWith('x=1') ? 'x' : 'bogus', 'unknownField');
+    }
+    await expectNoEvent(t, async () => {
+      expectProblem(await t.call('POST', '/v1/models?dryRun=true', { token, body: { name: 'nope' } }), 400, 'dryRun', 'unknownField');
+    });
+    const ok = await t.call('GET', '/v1/resolve?uri=models:/churn/1.0.0&stage=any', { token });
+    expect(ok.status).toBe(200);
+  });
+
   test('#14 owner=%00 no longer lists every model; a real owner still filters', async () => {
     const ok = await t.call('GET', '/v1/models?owner=team-a', { token });
     expect(ok.body.items.map((m: { name: string }) => m.name)).toEqual(['churn']);

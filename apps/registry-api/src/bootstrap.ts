@@ -7,7 +7,7 @@ import { clientErrorHandler, frameworkErrors } from './http/problem.js';
 import { registerMethodNotAllowed } from './http/method-not-allowed.js';
 import { setupOpenApi } from './http/openapi.js';
 import { registerBodyParsers } from './http/request-body.js';
-import { registerRequestGuards } from './http/request-guards.js';
+import { registerRequestGuards, registerUnknownQueryGuard } from './http/request-guards.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
@@ -39,6 +39,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerBodyParsers(app, config.BODY_LIMIT_BYTES);
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
-  setupOpenApi(app);
+  registerUnknownQueryGuard(fastify, setupOpenApi(app));
   return app;
 }

@@ -253,15 +253,18 @@ function toOpenApi31(doc: OpenAPIObject): OpenAPIObject {
   return { ...doc, openapi: '3.1.0' };
 }
 
-/** /docs (Swagger UI) and /docs-json from the finalised document. */
-export function setupOpenApi(app: NestFastifyApplication): void {
+/** /docs (Swagger UI) and /docs-json from the finalised document; returns it (built once, on first use). */
+export function setupOpenApi(app: NestFastifyApplication): () => OpenAPIObject {
   const base = new DocumentBuilder()
     .setTitle('model-ledger')
     .setDescription('Event-sourced governance and audit for ML model registries. Errors are RFC 9457 application/problem+json with a stable `code`.')
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  SwaggerModule.setup('docs', app, () => finalizeOpenApi(SwaggerModule.createDocument(app, base), app), { jsonDocumentUrl: 'docs-json' });
+  let doc: OpenAPIObject | undefined;
+  const get = () => (doc ??= finalizeOpenApi(SwaggerModule.createDocument(app, base), app));
+  SwaggerModule.setup('docs', app, get, { jsonDocumentUrl: 'docs-json' });
+  return get;
 }
 
 /** A 2xx body that is not JSON (metrics text, NDJSON/CSV exports, an event stream of ServerSentEvent). */
