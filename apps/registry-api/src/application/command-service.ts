@@ -58,6 +58,16 @@ export class CommandService {
       return this.withLock(stream, async () => {
       for (let attempt = 1; ; attempt++) {
         const { state, position: statePosition } = await this.load(model, stream);
+        // A retry of a request whose events already landed (e.g. its process died before it could
+        // answer) gets those events back, never a second write. Checked after each load: a write
+        // by another process in between moves the revision, so the append below fails and we look again.
+        const landed = ctx.idempotencyKey ? (await this.store.findByIdempotencyKey(ctx.idempotencyKey)).filter((e) => e.stream === stream) : [];
+        if (landed.length > 0) {
+          const last = landed[landed.length - 1];
+          span.setAttributes({ 'ledger.position': last.position, 'ledger.idempotent_replay': true });
+          await this.projector.catchUp(last.position);
+          return { events: landed.map(toModelEvent), position: last.position, revision: last.revision, state };
+        }
         const decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
         if (decided.length === 0) return { events: [], position: statePosition, revision: state.revision, state };
         const envelopes = decided.map((e) => this.envelope(e, ctx, reason));
@@ -108,6 +118,7 @@ export class CommandService {
         ...(reason ? { reason } : {}),
         ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
         ...(ctx.via ? { via: ctx.via } : {}),
+        ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
       },
     };
   }

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, lastValueFrom } from 'rxjs';
 import { uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
+import { IDEMPOTENCY_KEY_PROPERTY } from '../application/request-context.js';
 import { ProblemException } from './problem.js';
 
 interface StoredResponse {
@@ -25,8 +26,6 @@ export type Claim =
   | { claimed: false; requestHash: string; state: 'done'; response: StoredResponse }
   | { claimed: false; requestHash: string; state: 'running'; retryAfterSeconds: number };
 
-/** The request property through which the interceptor hands the key to the command's event metadata. */
-export const IDEMPOTENCY_KEY_PROPERTY = 'ledgerIdempotencyKey';
 
 /**
  * Remembers the response to each (actor, method, path, Idempotency-Key) so a retry gets it again.
@@ -162,6 +161,14 @@ export class IdempotencyStore {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** What the command stamps on its events' metadata: the key and the body, so another body under the same key never matches. */
+export const eventIdempotencyKey = (keyHash: string, requestHash: string): string => sha256(`${keyHash}:${requestHash}`);
+
+/** The row key (who, what route, which key) and the body's hash under which a request is remembered. */
+export function idempotencyHashes(sub: string, method: string, url: string, key: string, body: unknown): { keyHash: string; requestHash: string } {
+  return { keyHash: sha256(JSON.stringify([sub, method, url, key])), requestHash: sha256(JSON.stringify(body ?? null)) };
+}
+
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy {
   constructor(
@@ -186,8 +193,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
       throw new ProblemException({ status: 400, code: 'VALIDATION_FAILED', detail: 'Idempotency-Key is longer than 200 characters', errors: [{ field: 'Idempotency-Key', rule: 'maxLength', message: 'at most 200 characters' }] });
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const keyHash = sha256(JSON.stringify([req.actor.sub, req.method, req.url, key]));
-    const requestHash = sha256(JSON.stringify(req.body ?? null));
+    const { keyHash, requestHash } = idempotencyHashes(req.actor.sub, req.method, req.url, key, req.body);
     return from(
       (async () => {
         const claim = await this.keys.claim(keyHash, requestHash, new Date());
@@ -203,7 +209,8 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
           return claim.response.body;
         }
         // The command stamps this on its events, so a retry after a crash can find what landed.
-        req[IDEMPOTENCY_KEY_PROPERTY] = keyHash;
+        // The body's hash is part of it: after the row's retention, the same key with another body is a new request.
+        req[IDEMPOTENCY_KEY_PROPERTY] = eventIdempotencyKey(keyHash, requestHash);
         try {
           const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
           // Nest sets the status after interceptors run, so take it from the route's declaration.
