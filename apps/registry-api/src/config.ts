@@ -151,6 +151,10 @@ export class AppConfig {
   @IsString()
   KAFKA_CLIENT_ID = 'model-ledger';
 
+  /** CloudEvents Kafka content mode: `structured` (the event JSON as the value) or `binary` (ce_* headers, data as the value). */
+  @IsIn(['structured', 'binary'])
+  KAFKA_CLOUDEVENTS_MODE: 'structured' | 'binary' = 'structured';
+
   @IsString()
   KAFKA_TOPIC_EVENTS = 'model-ledger.events';
 
