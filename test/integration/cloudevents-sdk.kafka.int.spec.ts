@@ -44,7 +44,7 @@ async function expectedEvents(t: TestApp): Promise<Map<string, { ce: CloudEvent;
   return new Map(ces.map((ce, i) => [ce.id, { ce, storedType: stored[i].type }]));
 }
 
-const toSdkMessage = (r: Received) => ({ key: r.key, value: r.raw, headers: r.headers, timestamp: r.timestamp });
+const toSdkMessage = (r: Received) => ({ key: r.key, value: r.raw, body: r.raw, headers: r.headers, timestamp: r.timestamp });
 
 for (const mode of ['structured', 'binary'] as const) {
   describeKafka(`CloudEvents SDK Kafka binding, ${mode} mode`, () => {
