@@ -56,6 +56,13 @@ for (const mode of ['structured', 'binary'] as const) {
         const expected = await expectedEvents(t);
         const promotions = [...expected.values()].filter((e) => PROMOTION_EVENT_TYPES.has(e.storedType)).length;
         expect(promotions).toBeGreaterThan(0);
+        // The relay creates the topics with its first publish: subscribe once it has caught up.
+        for (const until = Date.now() + 60_000; ; ) {
+          const relay = (await t.call('GET', '/health/ready')).body?.checks?.relay;
+          if (relay?.status === 'ok' && relay.eventsBehind === 0) break;
+          if (Date.now() > until) throw new Error(`relay still behind: ${JSON.stringify(relay)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
         const c = await collect([topics.events, topics.promotions]);
         try {
           const count = (topic: string) => c.received.filter((r) => r.topic === topic).length;
@@ -80,6 +87,12 @@ for (const mode of ['structured', 'binary'] as const) {
           const byTopic = (topic: string) => c.received.filter((r) => r.topic === topic).map((r) => (CloudEventsKafka.toEvent(toSdkMessage(r)) as SdkCloudEvent).id);
           expect(new Set(byTopic(topics.events))).toEqual(new Set(expected.keys()));
           expect(new Set(byTopic(topics.promotions)).size).toBe(promotions);
+          // The events topic carries the model's gapless revision sequence (docs/events.md).
+          const revisions = [...new Map(c.received.filter((r) => r.topic === topics.events).map((r) => {
+            const e = CloudEventsKafka.toEvent(toSdkMessage(r)) as SdkCloudEvent<{ revision: number }>;
+            return [e.id, e.data!.revision] as const;
+          })).values()].sort((a, b) => a - b);
+          expect(revisions).toEqual(revisions.map((_, i) => i));
           // The traced promotion kept its trace context through the SDK.
           expect(c.received.some((r) => (CloudEventsKafka.toEvent(toSdkMessage(r)) as SdkCloudEvent).traceparent === TRACEPARENT)).toBe(true);
         } finally {
