@@ -4,7 +4,21 @@ import { parseSemver } from '../semver.js';
 import { judgeVersion } from '../semver-rules.js';
 import type { ModelCommand, RegisterVersion, Rollback, SetAlias, TransitionStage } from './commands.js';
 import type { ModelEvent, RecordedModelEvent } from './events.js';
-import type { PromotionPolicy, PromotionTarget } from './policy.js';
+import {
+  decideDeleteModel,
+  decideDeleteModelTag,
+  decideDeleteVersion,
+  decideDeleteVersionTag,
+  decideRecordDigest,
+  decideSetModelTag,
+  decideSetVersionTag,
+  decideUpdateModelDescription,
+  decideUpdateVersionDescription,
+  evolveLifecycle,
+  requireLiveModel,
+  requireLiveVersion,
+} from './lifecycle.js';
+import type { PromotionPolicy, PromotionTarget, Requirement } from './policy.js';
 import {
   ALIAS_PATTERN,
   PROD_ALIAS,
@@ -19,21 +33,9 @@ export interface DecideContext {
   policy: PromotionPolicy;
 }
 
-function requireModel(state: ModelState): void {
-  if (!state.exists) throw notFound('MODEL_NOT_FOUND', `model '${state.name}' does not exist`, { model: state.name });
-}
-
-function requireVersion(state: ModelState, version: string): VersionState {
-  requireModel(state);
-  const v = state.versions[version];
-  if (!v) {
-    throw notFound('VERSION_NOT_FOUND', `model '${state.name}' has no version ${version}`, {
-      model: state.name,
-      version,
-    });
-  }
-  return v;
-}
+/** A deleted model or version (tombstone) is not found for every command. */
+const requireModel = requireLiveModel;
+const requireVersion = requireLiveVersion;
 
 function requireScope(ctx: DecideContext, scope: string, model: string, why: string): void {
   if (!hasScope(ctx.actor.scopes, scope, model)) {
@@ -43,7 +45,17 @@ function requireScope(ctx: DecideContext, scope: string, model: string, why: str
 
 /** Throws one error listing every unmet requirement, not just the first. */
 function enforceChecklist(state: ModelState, version: VersionState, target: PromotionTarget, ctx: DecideContext): void {
-  const checklist = ctx.policy.checklist(state, version, target);
+  // Under any policy: without a recorded digest nobody can say what would be served.
+  const digest: Requirement[] = version.artifact.digest
+    ? []
+    : [
+        {
+          code: 'ARTIFACT_DIGEST_MISSING',
+          message: `version ${version.version} has no artifact digest; record it first (MLflow tag model_ledger.artifact_digest)`,
+          met: false,
+        },
+      ];
+  const checklist = [...digest, ...ctx.policy.checklist(state, version, target)];
   const unmet = checklist.filter((r) => !r.met);
   if (unmet.length === 0) return;
   const where = target.kind === 'stage' ? target.stage : `alias '${target.alias}'`;
@@ -109,7 +121,11 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
       version: cmd.version,
     });
   }
-  const existing = state.digests[cmd.artifact.digest];
+  const digest = cmd.artifact.digest;
+  if (digest === undefined && !cmd.allowMissingDigest) {
+    throw invalid('DIGEST_REQUIRED', 'artifact.digest is required', [{ field: 'artifact.digest', rule: 'required', message: 'must be sha256:<64 hex>' }]);
+  }
+  const existing = digest === undefined ? undefined : state.digests[digest];
   if (existing && !cmd.allowDuplicateArtifact) {
     throw conflict(
       'DUPLICATE_ARTIFACT',
@@ -143,6 +159,7 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
   if (state.versions[version]) {
     throw conflict('VERSION_EXISTS', `model '${state.name}' already has version ${version}`, { version });
   }
+  const mlflowVersion = registeredCount(state) + 1;
   return [
     {
       type: 'VersionRegistered',
@@ -159,9 +176,14 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
         ...(cmd.modelCard !== undefined ? { modelCard: cmd.modelCard } : {}),
         ...(cmd.modelCardUri !== undefined ? { modelCardUri: cmd.modelCardUri } : {}),
         semver: verdict.decision,
+        mlflowVersion,
       },
     },
   ];
+}
+
+function registeredCount(state: ModelState): number {
+  return state.registeredCount ?? Object.keys(state.versions).length;
 }
 
 function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideContext): ModelEvent[] {
@@ -260,6 +282,9 @@ function decideRollback(state: ModelState, cmd: Rollback, ctx: DecideContext): M
 export function decide(command: ModelCommand, state: ModelState, ctx: DecideContext): ModelEvent[] {
   switch (command.type) {
     case 'CreateModel':
+      if (state.deleted) {
+        throw conflict('MODEL_DELETED', `model '${state.name}' was deleted; names are permanent in the ledger, choose another name`, { model: state.name });
+      }
       if (state.exists) throw conflict('MODEL_EXISTS', `model '${state.name}' already exists`, { model: state.name });
       return [
         {
@@ -334,6 +359,24 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
     }
     case 'Rollback':
       return decideRollback(state, command, ctx);
+    case 'RecordArtifactDigest':
+      return decideRecordDigest(state, command);
+    case 'DeleteVersion':
+      return decideDeleteVersion(state, command, ctx);
+    case 'DeleteModel':
+      return decideDeleteModel(state, ctx);
+    case 'SetModelTag':
+      return decideSetModelTag(state, command);
+    case 'DeleteModelTag':
+      return decideDeleteModelTag(state, command);
+    case 'UpdateModelDescription':
+      return decideUpdateModelDescription(state, command);
+    case 'SetVersionTag':
+      return decideSetVersionTag(state, command);
+    case 'DeleteVersionTag':
+      return decideDeleteVersionTag(state, command);
+    case 'UpdateVersionDescription':
+      return decideUpdateVersionDescription(state, command);
   }
 }
 
@@ -380,9 +423,12 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
           stageChangedAt: event.recordedAt,
           servedInProduction: false,
           revision: event.revision,
+          mlflowVersion: d.mlflowVersion ?? registeredCount(next) + 1,
         },
       };
-      if (!next.digests[d.artifact.digest]) next.digests = { ...next.digests, [d.artifact.digest]: d.version };
+      next.registeredCount = registeredCount(state) + 1;
+      const digest = d.artifact.digest;
+      if (digest !== undefined && !next.digests[digest]) next.digests = { ...next.digests, [digest]: d.version };
       return next;
     }
     case 'GatePassed':
@@ -438,6 +484,8 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
     }
     case 'RolledBack':
       return next;
+    default:
+      return evolveLifecycle(next, event, touch);
   }
 }
 
