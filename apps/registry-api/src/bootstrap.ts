@@ -6,6 +6,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
+import { splitMlflowPaths } from './mlflow/openapi.js';
 
 export interface CreateAppOptions {
   clock?: Clock;
@@ -28,6 +29,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  let split: ReturnType<typeof splitMlflowPaths> | undefined;
+  const documents = () => (split ??= splitMlflowPaths(SwaggerModule.createDocument(app, doc)));
+  SwaggerModule.setup('docs', app, () => documents().native, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('mlflow/docs', app, () => documents().mlflow, { jsonDocumentUrl: 'mlflow/docs-json' });
   return app;
 }

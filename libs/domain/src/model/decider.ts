@@ -381,11 +381,11 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
 }
 
 export function evolve(state: ModelState, event: RecordedModelEvent): ModelState {
-  const next: ModelState = { ...state, revision: event.revision };
+  const next: ModelState = { ...state, revision: event.revision, updatedAt: event.recordedAt };
   const touch = (version: string, change: (v: VersionState) => Partial<VersionState>): void => {
     const current = next.versions[version];
     if (!current) return;
-    next.versions = { ...next.versions, [version]: { ...current, ...change(current), revision: event.revision } };
+    next.versions = { ...next.versions, [version]: { ...current, ...change(current), revision: event.revision, updatedAt: event.recordedAt } };
   };
   switch (event.type) {
     case 'ModelCreated':
@@ -424,6 +424,7 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
           servedInProduction: false,
           revision: event.revision,
           mlflowVersion: d.mlflowVersion ?? registeredCount(next) + 1,
+          updatedAt: event.recordedAt,
         },
       };
       next.registeredCount = registeredCount(state) + 1;

@@ -76,6 +76,8 @@ export interface VersionState {
   servedInProduction: boolean;
   /** Revision of the stream when the version was last changed. */
   revision: number;
+  /** When the version last changed (any event about it). */
+  updatedAt?: string;
   /** MLflow's version number: the version's place in registration order, 1-based. */
   mlflowVersion?: number;
   /** Tombstone: deleted through the MLflow API; hidden from listings and resolution, kept in the audit trail. */
