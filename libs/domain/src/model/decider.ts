@@ -45,8 +45,9 @@ function requireScope(ctx: DecideContext, scope: string, model: string, why: str
 
 /** Throws one error listing every unmet requirement, not just the first. */
 function enforceChecklist(state: ModelState, version: VersionState, target: PromotionTarget, ctx: DecideContext): void {
-  // Under any policy: without a recorded digest nobody can say what would be served.
-  const digest: Requirement[] = version.artifact.digest
+  // Under any policy: without a recorded digest nobody can say what would be served (Staging is only evaluation).
+  const serving = target.kind === 'alias' || target.stage === 'Production';
+  const digest: Requirement[] = version.artifact.digest || !serving
     ? []
     : [
         {

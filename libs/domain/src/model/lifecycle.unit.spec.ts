@@ -73,6 +73,8 @@ describe('digest-less registration (MLflow path)', () => {
       expect(e.code).toBe('PROMOTION_REQUIREMENTS_UNMET');
       expect(e.message).toContain('has no artifact digest');
     }
+    // Staging is evaluation, not serving: allowed without a digest.
+    expect(run(s, { type: 'TransitionStage', version: '1.0.0', stage: 'Staging' }, promoter, lenient).events.map((e) => e.type)).toEqual(['StageChanged']);
     s = run(s, { type: 'RecordArtifactDigest', version: '1.0.0', digest: digest(3) }).state;
     expect(run(s, { type: 'SetAlias', alias: 'champion', version: '1.0.0' }, promoter, lenient).events.map((e) => e.type)).toEqual(['AliasSet']);
   });
