@@ -95,7 +95,7 @@ describe('MLflow-compatible API compared with MLflow 3.17.2 server fixtures', ()
     for (const name of ORDER) {
       const f = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Fixture;
       const { method, path, body } = f.request;
-      const query = method === 'GET' && body ? `?${new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)]))}` : '';
+      const query = method === 'GET' && body ? `?${new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]))}` : '';
       const res = await t.call(method, `/api/2.0/mlflow/${path}${query}`, { token, ...(method !== 'GET' && body ? { body } : {}) });
       if (res.status !== f.status) problems.push(`${name}: status ${res.status}, MLflow ${f.status} (${JSON.stringify(res.body)})`);
       if (f.body.error_code && res.body?.error_code !== f.body.error_code) problems.push(`${name}: error_code ${res.body?.error_code}, MLflow ${String(f.body.error_code)}`);
