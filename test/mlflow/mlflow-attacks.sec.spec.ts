@@ -142,6 +142,19 @@ describe('MLflow routes under attack', () => {
     }
   });
 
+  test('malformed JSON and unknown MLflow routes still answer in MLflow form', async () => {
+    const headers = { authorization: `Bearer ${writer}` };
+    const bad = await fetch(`${t.url}${api('registered-models/create')}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{bad' });
+    expect([bad.status, bad.headers.get('content-type'), ((await bad.json()) as { error_code: string }).error_code]).toEqual([400, 'application/json; charset=utf-8', 'INVALID_PARAMETER_VALUE']);
+    const missing = await fetch(`${t.url}${api('registered-models/nope')}`, { headers });
+    expect([missing.status, ((await missing.json()) as { error_code: string }).error_code]).toEqual([404, 'ENDPOINT_NOT_FOUND']);
+    const ajax = await fetch(`${t.url}/ajax-api/2.0/mlflow/experiments/search`, { headers });
+    expect([ajax.status, ((await ajax.json()) as { error_code: string }).error_code]).toEqual([404, 'ENDPOINT_NOT_FOUND']);
+    // The native API keeps problem+json.
+    const native = await fetch(`${t.url}/v1/nope`, { headers });
+    expect(native.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
   test('a concurrent duplicate create: one wins, the other gets RESOURCE_ALREADY_EXISTS', async () => {
     const [a, b] = await Promise.all([
       t.call('POST', api('registered-models/create'), { token: writer, body: { name: 'race' } }),

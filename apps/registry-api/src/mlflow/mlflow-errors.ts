@@ -74,6 +74,11 @@ export function toMlflowError(err: unknown): { status: number; body: { error_cod
     const text = typeof body === 'string' ? body : (body.detail ?? (Array.isArray(body.message) ? body.message.join('; ') : body.message) ?? err.message);
     code = status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 404 ? 'ENDPOINT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'INVALID_PARAMETER_VALUE';
     message = text;
+  } else if (err instanceof Error && typeof (err as { statusCode?: unknown }).statusCode === 'number') {
+    // Fastify's own errors (malformed JSON, body too large, bad content type) before any handler ran.
+    const status = (err as unknown as { statusCode: number }).statusCode;
+    code = status === 404 ? 'ENDPOINT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'INVALID_PARAMETER_VALUE';
+    message = status >= 500 ? 'internal error' : err.message.slice(0, 300);
   } else {
     code = 'INTERNAL_ERROR';
     message = 'internal error';
@@ -81,14 +86,19 @@ export function toMlflowError(err: unknown): { status: number; body: { error_cod
   return { status: STATUS[code], body: { error_code: code, message } };
 }
 
+const MLFLOW_PREFIX = /^\/(api|ajax-api)\/2\.0\/mlflow\//;
+export const isMlflowPath = (url: string | undefined) => MLFLOW_PREFIX.test(url ?? '');
+
+const logger = new Logger('mlflow');
+export function sendMlflowError(reply: FastifyReply, err: unknown): void {
+  const { status, body } = toMlflowError(err);
+  if (body.error_code === 'INTERNAL_ERROR') logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  void reply.status(status).header('content-type', 'application/json').send(body);
+}
+
 @Catch()
 export class MlflowErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('mlflow');
-
   catch(err: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, body } = toMlflowError(err);
-    if (status >= 500 && body.error_code === 'INTERNAL_ERROR') this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    void reply.status(status).header('content-type', 'application/json').send(body);
+    sendMlflowError(host.switchToHttp().getResponse<FastifyReply>(), err);
   }
 }
