@@ -140,6 +140,7 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent, 
       registeredBy: e.metadata.actor.sub,
       registeredAt: e.recordedAt,
       registeredPosition: e.position,
+      updatedAt: e.recordedAt,
       gates: {},
       approvals: [],
       stageChangedAt: e.recordedAt,
@@ -147,7 +148,7 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent, 
     };
   }
   if (!row) return row;
-  const next = { ...row, position: e.position };
+  const next = { ...row, position: e.position, updatedAt: e.recordedAt };
   switch (e.type) {
     case 'GatePassed':
     case 'GateFailed': {

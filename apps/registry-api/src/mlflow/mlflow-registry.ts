@@ -121,7 +121,7 @@ function withFilterErrors<T>(fn: () => T): T {
 }
 
 // ------------------------------------------------------------------ presentation
-function contractTags(v: VersionState): Record<string, string> {
+function contractTags(v: Pick<VersionState, 'version' | 'artifact' | 'lineage'>): Record<string, string> {
   const out: Record<string, string> = { [TAG.version]: v.version };
   if (v.artifact.digest) out[TAG.digest] = v.artifact.digest;
   if (v.artifact.format) out[TAG.format] = v.artifact.format;
@@ -144,11 +144,17 @@ function aliasesOf(state: ModelState, semver: string): string[] {
     .sort();
 }
 
+/** What a version view needs: the domain's VersionState or the read model's row (same fields). */
+type VersionFields = Pick<VersionState, 'version' | 'mlflowVersion' | 'registeredAt' | 'updatedAt' | 'registeredBy' | 'stage' | 'description' | 'artifact' | 'lineage' | 'tags'>;
+
 export function presentVersion(state: ModelState, v: VersionState): Json {
+  return versionJson(state.name, v, aliasesOf(state, v.version));
+}
+
+export function versionJson(name: string, v: VersionFields, aliases: string[]): Json {
   const { [RUN_LINK_TAG]: runLink, ...userTags } = v.tags;
-  const aliases = aliasesOf(state, v.version);
   return {
-    name: state.name,
+    name,
     version: String(v.mlflowVersion ?? 0),
     creation_timestamp: ms(v.registeredAt),
     last_updated_timestamp: ms(v.updatedAt ?? v.registeredAt),
@@ -330,13 +336,17 @@ export class MlflowRegistry {
     return {};
   }
 
+  /** The hot read path (`models:/name@alias`): one read-model query, like the native resolve. */
   async versionByAlias(q: Source): Promise<Json> {
-    const state = await this.liveModel(modelName(q));
+    const name = modelName(q);
     const alias = str(q, 'alias', true);
-    const semver = state.aliases[alias];
-    const v = semver ? state.versions[semver] : undefined;
-    if (!v || v.deleted) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Registered model alias ${alias} not found.`);
-    return { model_version: presentVersion(state, v) };
+    const v = await this.queries.resolveAlias(name, alias);
+    // A tombstone never keeps an alias (deletes remove them in the same append); checked anyway.
+    if (!v || v.deleted) {
+      await this.liveModel(name);
+      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Registered model alias ${alias} not found.`);
+    }
+    return { model_version: versionJson(name, v, v.aliases) };
   }
 
   // ---------------- model versions
