@@ -1,5 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
+import type { SqlDb } from '../../libs/persistence/src/index.js';
+import { Projector, rebuildAndCompare } from '../../libs/read-models/src/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -102,5 +105,11 @@ describe('MLflow-compatible API compared with MLflow 3.17.2 server fixtures', ()
       compareShape(f.body, res.body, name, problems);
     }
     expect(problems).toEqual([]);
+  });
+
+  test('the read models those MLflow writes produced are what a rebuild from the events produces', async () => {
+    const report = await rebuildAndCompare(t.app.get<SqlDb>(SQL_DB), t.store, { live: t.app.get(Projector) });
+    expect(report.position).toBeGreaterThan(10);
+    expect(report.differences).toEqual([]);
   });
 });
