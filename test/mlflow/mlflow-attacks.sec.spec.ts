@@ -155,6 +155,20 @@ describe('MLflow routes under attack', () => {
     expect(native.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
+  test('a deleted version is resolved by neither API, but the audit trail keeps it', async () => {
+    const created = await t.call('POST', api('model-versions/create'), { token: writer, body: { name: 'churn', source: 's3://b/gone' } });
+    const semver = created.body.model_version.tags.find((x: { key: string }) => x.key === 'model_ledger.version').value;
+    expect((await t.call('DELETE', api('model-versions/delete'), { token: writer, body: { name: 'churn', version: created.body.model_version.version } })).status).toBe(200);
+    const native = await t.call('GET', `/v1/resolve?uri=models:/churn/${semver}`, { token: reader });
+    expect([native.status, native.body.code]).toEqual([404, 'MODEL_URI_NOT_FOUND']);
+    const ranged = await t.call('GET', `/v1/resolve?uri=${encodeURIComponent(`models:/churn@>=${semver}`)}&stage=any`, { token: reader });
+    expect(ranged.status).toBe(404);
+    const mlflowGet = await t.call('GET', `${api('model-versions/get')}?name=churn&version=${created.body.model_version.version}`, { token: reader });
+    expect([mlflowGet.status, mlflowGet.body.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    const shown = await t.call('GET', `/v1/models/churn/versions/${semver}`, { token: reader });
+    expect(shown.body.deleted).toMatchObject({ by: 'writer' });
+  });
+
   test('a concurrent duplicate create: one wins, the other gets RESOURCE_ALREADY_EXISTS', async () => {
     const [a, b] = await Promise.all([
       t.call('POST', api('registered-models/create'), { token: writer, body: { name: 'race' } }),
