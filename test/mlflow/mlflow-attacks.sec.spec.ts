@@ -135,6 +135,8 @@ describe('MLflow routes under attack', () => {
       ['POST', api('registered-models/create'), { body: { name: 'ok-name', tags: 'nope' } }],
       ['POST', api('model-versions/create'), { body: { name: 'churn', source: long } }],
       ['POST', api('model-versions/transition-stage'), { body: { name: 'churn', version: '2', stage: 'None' } }],
+      ['POST', api('model-versions/set-tag'), { body: { name: 'churn', version: '1', key: 'k', value: 5 } }],
+      ['POST', api('registered-models/set-tag'), { body: { name: 'churn', key: { k: 1 }, value: 'v' } }],
     ] as const) {
       const res = await t.call(method, path, { token: promoter, ...opts });
       expect([path.slice(0, 80), res.status, res.body.error_code]).toEqual([path.slice(0, 80), 400, 'INVALID_PARAMETER_VALUE']);

@@ -269,7 +269,7 @@ export class MlflowRegistry {
   async setModelTag(body: Source, ctx: RequestContext): Promise<Json> {
     const name = modelName(body);
     const key = str(body, 'key', true);
-    const value = typeof body.value === 'string' ? body.value : str(body, 'value') ?? '';
+    const value = typeof body.value === 'string' ? body.value : (str(body, 'value') ?? '');
     await this.liveModel(name);
     await this.run(name, { type: 'SetModelTag', key, value }, ctx);
     return {};
@@ -436,7 +436,7 @@ export class MlflowRegistry {
   async setVersionTag(body: Source, ctx: RequestContext): Promise<Json> {
     const name = modelName(body);
     const key = str(body, 'key', true);
-    const value = typeof body.value === 'string' ? body.value : '';
+    const value = typeof body.value === 'string' ? body.value : (str(body, 'value') ?? '');
     const state = await this.liveModel(name);
     const v = this.byNumber(state, versionNumber(body));
     if (key === TAG.digest) {
