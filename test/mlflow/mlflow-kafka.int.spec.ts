@@ -20,6 +20,14 @@ describeKafka('MLflow API events on Kafka', () => {
     expect((await t.call('POST', api('model-versions/set-tag'), { token, body: { name: 'churn', version: '1', key: 'model_ledger.artifact_digest', value: digest } })).status).toBe(200);
     expect((await t.call('DELETE', api('model-versions/delete'), { token, body: { name: 'churn', version: '1' } })).status).toBe(200);
 
+    // Subscribe only once the relay has published everything (it creates the topics).
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const r = await t.call('GET', '/health/ready');
+      if (r.body?.checks?.relay?.eventsBehind === 0 && r.body.checks.relay.status === 'ok') break;
+      if (Date.now() > until) throw new Error(`relay still behind: ${JSON.stringify(r.body?.checks?.relay)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
     const consumer = await collect([topics.events]);
     try {
       await consumer.waitFor((r) => r.some((m) => m.value.type === 'dev.model-ledger.version.deleted.v1'));
