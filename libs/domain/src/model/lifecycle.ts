@@ -179,32 +179,39 @@ type LifecycleEvent = Extract<
   }
 >;
 
-/** State changes of the lifecycle events; `next` already carries the event's revision. */
-export function evolveLifecycle(next: ModelState, event: LifecycleEvent, touch: (version: string, change: (v: VersionState) => Partial<VersionState>) => void): ModelState {
+/**
+ * State changes of the lifecycle events, applied in place to a fold's draft (its version map is
+ * the draft's own; version objects and the model's tag map are replaced, never mutated).
+ */
+export function evolveLifecycle(next: ModelState, event: LifecycleEvent, touch: (version: string, change: (v: VersionState) => Partial<VersionState>) => void): void {
   switch (event.type) {
     case 'ArtifactDigestRecorded': {
       const d = event.data;
       touch(d.version, (v) => ({ artifact: { ...v.artifact, digest: d.digest } }));
-      if (!next.digests[d.digest]) next.digests = { ...next.digests, [d.digest]: d.version };
-      return next;
+      if (!next.digests[d.digest]) next.digests[d.digest] = d.version;
+      return;
     }
     case 'VersionDeleted':
       touch(event.data.version, () => ({ deleted: { by: event.actor.sub, at: event.recordedAt } }));
-      return next;
+      return;
     case 'ModelDeleted':
-      return { ...next, deleted: { by: event.actor.sub, at: event.recordedAt } };
+      next.deleted = { by: event.actor.sub, at: event.recordedAt };
+      return;
     case 'ModelTagSet':
-      return { ...next, tags: { ...next.tags, [event.data.key]: event.data.value } };
+      next.tags = { ...next.tags, [event.data.key]: event.data.value };
+      return;
     case 'ModelTagDeleted': {
       const { [event.data.key]: _gone, ...tags } = next.tags;
-      return { ...next, tags };
+      next.tags = tags;
+      return;
     }
     case 'ModelDescriptionUpdated':
-      return { ...next, description: event.data.description };
+      next.description = event.data.description;
+      return;
     case 'VersionTagSet': {
       const d = event.data;
       touch(d.version, (v) => ({ tags: { ...v.tags, [d.key]: d.value } }));
-      return next;
+      return;
     }
     case 'VersionTagDeleted': {
       const d = event.data;
@@ -212,12 +219,12 @@ export function evolveLifecycle(next: ModelState, event: LifecycleEvent, touch: 
         const { [d.key]: _gone, ...tags } = v.tags;
         return { tags };
       });
-      return next;
+      return;
     }
     case 'VersionDescriptionUpdated': {
       const d = event.data;
       touch(d.version, () => ({ description: d.description }));
-      return next;
+      return;
     }
   }
 }
