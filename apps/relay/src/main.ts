@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createServer } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
 import { relayFromConfig } from '../../registry-api/src/infrastructure/relay.module.js';
@@ -35,6 +36,25 @@ async function main(): Promise<void> {
   await relay.init();
   relay.start();
   log.log(`relay '${relay.name}' started: ${config.KAFKA_BROKERS.join(',')} → ${config.KAFKA_TOPIC_EVENTS}, ${config.KAFKA_TOPIC_PROMOTIONS}`);
+  // Probes for orchestrators (RELAY_HEALTH_PORT): live = the loop runs; ready = the store answers.
+  // A standby replica is healthy: it is waiting for the lease, not failing.
+  const healthPort = Number(process.env.RELAY_HEALTH_PORT ?? 0);
+  const health = healthPort
+    ? createServer((req, res) => {
+        const reply = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        };
+        const s = relay.status();
+        if (req.url === '/health/live') return reply(s.running ? 200 : 503, { status: s.running ? 'ok' : 'stopped', ...s });
+        if (req.url === '/health/ready') {
+          return void store.ping().then(
+            () => reply(s.running ? 200 : 503, { status: s.running ? 'ok' : 'stopped', ...s }),
+            (err: unknown) => reply(503, { status: 'unavailable', error: err instanceof Error ? err.message : String(err) }),
+          );
+        }
+        reply(404, { status: 'not found' });
+      }).listen(healthPort, '0.0.0.0')
+    : undefined;
   const report = setInterval(() => {
     void relay.lag().then(
       (lag) => log.log(`relay '${relay.name}': ${JSON.stringify({ ...relay.status(), ...lag })}`),
@@ -45,6 +65,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.log(`${signal}: stopping relay`);
     clearInterval(report);
+    health?.close();
     await relay.stop();
     await store.close();
     await db.close();
