@@ -33,7 +33,7 @@ export const ALL_SCOPES = ['registry:read', 'registry:write', 'gates:write', 'ap
 export async function startTestApp(
   kind: 'sqlite' | 'postgres' = 'sqlite',
   env: Record<string, string> = {},
-  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey }; clock?: { now(): Date } } = {},
+  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey }; clock?: { now(): Date }; logDestination?: { write(line: string): void } } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ml-e2e-'));
   const { privateKey, publicKey } = shared.keys ?? (await generateKeyPair('EdDSA', { crv: 'Ed25519' }));
@@ -53,7 +53,11 @@ export async function startTestApp(
     BODY_LIMIT_BYTES: '65536',
     ...env,
   });
-  const app = await createApp(config, { logger: ['error'], ...(shared.clock ? { clock: shared.clock } : {}) });
+  // Tests log errors only, unless one captures the log lines (then at the configured LOG_LEVEL).
+  const app = await createApp(config, {
+    ...(shared.logDestination ? { logDestination: shared.logDestination } : { logger: ['error'] }),
+    ...(shared.clock ? { clock: shared.clock } : {}),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

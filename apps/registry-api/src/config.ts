@@ -115,6 +115,10 @@ export class AppConfig {
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
+  /** `auto`: JSON lines, except human-readable in development on a terminal. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   /** Kafka bootstrap servers (host:port, comma-separated); setting them turns the relay on. */
   @Transform(list)
   @IsString({ each: true })

@@ -1,10 +1,7 @@
-import 'reflect-metadata';
-import { createServer } from 'node:http';
-import { Logger } from '@nestjs/common';
+// The OpenTelemetry SDK starts first (standard OTEL_* variables), before the relay's modules load.
+import { startTelemetry } from '../../registry-api/src/telemetry.js';
 import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
-import { relayFromConfig } from '../../registry-api/src/infrastructure/relay.module.js';
-import { PostgresEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
-import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
+import { createServer } from 'node:http';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.
@@ -27,11 +24,19 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const telemetry = startTelemetry({ serviceName: 'model-ledger-relay' });
+  await import('reflect-metadata');
+  const { Logger } = await import('@nestjs/common');
+  const { createLogger, PinoNestLogger } = await import('../../registry-api/src/logging.js');
+  const { relayFromConfig } = await import('../../registry-api/src/infrastructure/relay.module.js');
+  const { PostgresEventStore } = await import('../../../libs/event-store/src/index.js');
+  const { PostgresDb } = await import('../../../libs/persistence/src/index.js');
+  Logger.overrideLogger(new PinoNestLogger(createLogger(config)));
   const log = new Logger('relay');
   const clock = { now: () => new Date() };
   const pgDb = new PostgresDb(config.DATABASE_URL!, { max: 4, applicationName: 'model-ledger-relay' });
-  const db: SqlDb = pgDb;
-  const store: EventStore = await PostgresEventStore.open(pgDb, clock, { listen: true });
+  const db = pgDb;
+  const store = await PostgresEventStore.open(pgDb, clock, { listen: true });
   const relay = relayFromConfig(config, db, store, log);
   await relay.init();
   relay.start();
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
     await relay.stop();
     await store.close();
     await db.close();
+    await telemetry.shutdown().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
