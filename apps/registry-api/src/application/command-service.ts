@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
+  DomainError,
   EVENT_SCHEMA_VERSION,
   decide,
   evolve,
@@ -16,6 +17,7 @@ import { Mutex, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { Projector } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type IdGenerator } from '../infrastructure/tokens.js';
 import type { RequestContext } from './request-context.js';
+import { LedgerMetrics } from '../use-cases/metrics/ledger-metrics.js';
 import { withDbSpan, withSpan } from './tracing.js';
 
 export interface CommandResult {
@@ -50,6 +52,7 @@ export class CommandService {
     @Inject(POLICY) private readonly policy: PromotionPolicy,
     private readonly projector: Projector,
     @Optional() @Inject(SQL_DB) private readonly db?: SqlDb,
+    @Optional() private readonly metrics?: LedgerMetrics,
   ) {}
 
   private get dbSystem(): string {
@@ -63,7 +66,13 @@ export class CommandService {
       return this.withLock(stream, async () => {
       for (let attempt = 1; ; attempt++) {
         const { state, position: statePosition } = await this.load(model, stream);
-        const decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
+        let decided: ModelEvent[];
+        try {
+          decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
+        } catch (err) {
+          if (err instanceof DomainError && err.code === 'PROMOTION_REQUIREMENTS_UNMET') this.metrics?.promotionRefused(err.details.map((d) => d.rule));
+          throw err;
+        }
         if (decided.length === 0) return { events: [], position: statePosition, revision: state.revision, state };
         const envelopes = decided.map((e) => this.envelope(e, ctx, reason));
         try {
