@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { storeUnavailable } from '../../../../libs/persistence/src/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorDetail, type ErrorKind } from '../../../../libs/domain/src/index.js';
 
@@ -93,6 +94,10 @@ export function toProblem(err: unknown, instance?: string): Problem {
     const code = HTTP_CODES[status] ?? `HTTP_${status}`;
     return { type: problemType(code), title: TITLES[status] ?? 'Error', status, detail: err.message, code, ...(instance ? { instance } : {}) };
   }
+  const unavailable = storeUnavailable(err);
+  if (unavailable) {
+    return { type: problemType(unavailable.code), title: TITLES[503], status: 503, detail: unavailable.detail, code: unavailable.code, ...(instance ? { instance } : {}) };
+  }
   const fastifyCode = (err as { code?: string; statusCode?: number })?.code;
   const fastifyStatus = (err as { statusCode?: number })?.statusCode;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_') && fastifyStatus && fastifyStatus < 500) {
@@ -124,6 +129,7 @@ export function toProblem(err: unknown, instance?: string): Problem {
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): void {
+  if (problem.status === 503 && (problem.code === 'STORAGE_FULL' || problem.code === 'STORE_UNAVAILABLE')) reply.header('Retry-After', '5');
   if (problem.status === 401) reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${problem.detail.replace(/"/g, "'")}"`);
   void reply.status(problem.status).header('Content-Type', 'application/problem+json').send(problem);
 }
