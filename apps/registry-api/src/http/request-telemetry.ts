@@ -75,7 +75,7 @@ export function installRequestTelemetry(fastify: FastifyInstance, log: Logger): 
       span.end();
     }
     const ids = span?.spanContext();
-    log[status !== undefined && status >= 500 ? 'error' : 'info'](
+    log[status === 503 ? 'warn' : status !== undefined && status >= 500 ? 'error' : 'info'](
       {
         req_id: req.id,
         ...(ids && trace.isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {}),
