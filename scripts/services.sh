@@ -41,7 +41,8 @@ JAEGER_PIDFILE="$JAEGER_DIR/jaeger.pid"
 JAEGER_START_TIMEOUT="${JAEGER_START_TIMEOUT:-60}"
 
 KAFKA_DIR="$SERVICES_DIR/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
+# A second broker (own SERVICES_DIR/ports, e.g. a failure test) may reuse the shared jars.
+KAFKA_LIBS="${KAFKA_LIBS:-$KAFKA_DIR/libs}"
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_LOGS="$KAFKA_DIR/logs"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
