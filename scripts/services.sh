@@ -432,6 +432,8 @@ chromium_status() {
 # cached under $JAEGER_CACHE and built only when missing.
 jaeger_build() {
   [ -x "$JAEGER_BIN" ] && return 0
+  # Jaeger needs a recent Go (go.mod asks for 1.24+; newer toolchains come from the module proxy).
+  [ -x /usr/local/go/bin/go ] && PATH="/usr/local/go/bin:$PATH"
   command -v go >/dev/null 2>&1 || apt_install golang-go
   local work
   work=$(mktemp -d)
