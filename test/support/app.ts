@@ -14,6 +14,8 @@ export const AUDIENCE = 'model-ledger-test';
 
 export interface TestApp {
   url: string;
+  /** DATA_DIR of the app (the development outbox lives under it). */
+  dataDir: string;
   databaseUrl?: string;
   keys: { privateKey: CryptoKey; publicKey: CryptoKey };
   app: NestFastifyApplication;
@@ -33,7 +35,14 @@ export const ALL_SCOPES = ['registry:read', 'registry:write', 'gates:write', 'ap
 export async function startTestApp(
   kind: 'sqlite' | 'postgres' = 'sqlite',
   env: Record<string, string> = {},
-  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey }; clock?: { now(): Date }; logDestination?: { write(line: string): void } } = {},
+  shared: {
+    databaseUrl?: string;
+    keys?: { privateKey: CryptoKey; publicKey: CryptoKey };
+    clock?: { now(): Date };
+    logger?: ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[];
+    /** Captures the server's JSON log lines (at `logger`'s most verbose level, else LOG_LEVEL). */
+    logDestination?: { write(line: string): void };
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ml-e2e-'));
   const { privateKey, publicKey } = shared.keys ?? (await generateKeyPair('EdDSA', { crv: 'Ed25519' }));
@@ -53,9 +62,10 @@ export async function startTestApp(
     BODY_LIMIT_BYTES: '65536',
     ...env,
   });
-  // Tests log errors only, unless one captures the log lines (then at the configured LOG_LEVEL).
+  // Tests log errors only, unless they ask for more or capture the log lines.
   const app = await createApp(config, {
-    ...(shared.logDestination ? { logDestination: shared.logDestination } : { logger: ['error'] }),
+    ...(shared.logger ? { logger: shared.logger } : shared.logDestination ? {} : { logger: ['error'] }),
+    ...(shared.logDestination ? { logDestination: shared.logDestination } : {}),
     ...(shared.clock ? { clock: shared.clock } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -64,6 +74,7 @@ export async function startTestApp(
   const store = app.get<EventStore>(EVENT_STORE);
   return {
     url,
+    dataDir: config.DATA_DIR,
     databaseUrl: schema?.url ?? shared.databaseUrl,
     keys: { privateKey, publicKey },
     app,

@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTestApp, versionBody, type TestApp } from '../../../test/support/app.js';
+import { approversFile } from '../../../test/support/approvers.js';
 import { issueLinks, page } from '../../../test/support/links.js';
 import { redactUrl } from './logging.js';
 
@@ -29,7 +30,7 @@ describe('structured logs', () => {
   beforeEach(async () => {
     lines = new Lines();
     exporter.reset();
-    t = await startTestApp('sqlite', {}, { logDestination: lines });
+    t = await startTestApp('sqlite', { APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false' }, { logDestination: lines });
   });
   afterEach(async () => t.close());
 

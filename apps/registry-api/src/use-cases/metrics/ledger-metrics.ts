@@ -18,9 +18,9 @@ const APPROVAL_OUTCOMES: Record<string, string> = {
   ApprovalRequestExpired: 'expired',
 };
 /** Stored event types that open an approval request, → how it was requested. */
-const APPROVAL_REQUESTS: Record<string, string> = { ApprovalLinkIssued: 'link', ApprovalRequested: 'request' };
+const APPROVAL_REQUESTS: Record<string, string> = { ApprovalRequested: 'request' };
 
-export type NotificationChannel = 'smtp' | 'webhook' | 'outbox' | (string & {});
+export type NotificationChannel = 'email' | 'webhook' | 'outbox' | (string & {});
 export type NotificationOutcome = 'delivered' | 'failed' | 'retrying' | 'dead' | (string & {});
 
 /**
@@ -31,8 +31,9 @@ export type NotificationOutcome = 'delivered' | 'failed' | 'retrying' | 'dead' |
  *
  * Recorded here: append latency and events appended by type (every append of this process goes
  * through `instrumentStore`), promotions refused by unmet requirement, approval requests and
- * outcomes (from the appended events), notification deliveries (`notificationDelivery`, called by
- * the notification dispatcher), and the lag of projections and relay (observed at collection).
+ * outcomes and notification deliveries (from the appended events: ApprovalRequested,
+ * ApprovalLinkUsed, VersionApproved/Rejected, ApprovalRequestExpired, NotificationSent/Failed),
+ * and the lag of projections and relay (observed at collection).
  */
 @Injectable()
 export class LedgerMetrics implements OnModuleDestroy {
@@ -67,7 +68,7 @@ export class LedgerMetrics implements OnModuleDestroy {
     this.approvalOutcomes = m.createCounter('model_ledger_approval_outcomes', { description: 'Approval decisions and request outcomes, by outcome' });
     this.notificationDeliveries = m.createCounter('model_ledger_notification_deliveries', { description: 'Notification delivery attempts, by channel and outcome' });
     // Present (at 0) before the first delivery, so dashboards and alerts have a series to watch.
-    for (const channel of ['smtp', 'webhook', 'outbox']) this.notificationDeliveries.add(0, { channel, outcome: 'delivered' });
+    for (const channel of ['email', 'webhook', 'outbox']) this.notificationDeliveries.add(0, { channel, outcome: 'delivered' });
 
     m.createObservableGauge('model_ledger_event_store_head_position', { description: 'Global position of the newest event' }).addCallback(async (o) => {
       o.observe(await this.store.headPosition());
@@ -109,7 +110,7 @@ export class LedgerMetrics implements OnModuleDestroy {
       let outcome = 'ok';
       try {
         const result = await append(stream, events, options);
-        for (const e of events) this.eventAppended(e.type);
+        for (const e of events) this.eventAppended(e.type, e.data);
         return result;
       } catch (err) {
         outcome = err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : 'error';
@@ -120,8 +121,13 @@ export class LedgerMetrics implements OnModuleDestroy {
     };
   }
 
-  private eventAppended(type: string): void {
+  private eventAppended(type: string, data: unknown): void {
     this.eventsAppended.add(1, { type });
+    // The notification dispatcher records each attempt as an event: counted here, whoever appends.
+    if (type === 'NotificationSent' || type === 'NotificationFailed') {
+      const d = data as { channel?: string; final?: boolean };
+      this.notificationDelivery(d.channel ?? 'unknown', type === 'NotificationSent' ? 'delivered' : d.final ? 'dead' : 'failed');
+    }
     const requested = APPROVAL_REQUESTS[type];
     if (requested) this.approvalRequests.add(1, { via: requested });
     const outcome = APPROVAL_OUTCOMES[type];

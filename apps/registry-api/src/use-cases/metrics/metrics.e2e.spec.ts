@@ -1,5 +1,6 @@
 import { startTestApp, versionBody, type TestApp } from '../../../../../test/support/app.js';
-import { issueLinks, page } from '../../../../../test/support/links.js';
+import { approversFile } from '../../../../../test/support/approvers.js';
+import { issueLinks, page, waitFor } from '../../../../../test/support/links.js';
 
 /** Parses Prometheus text into `name{labels} value` samples. */
 function samples(text: string): Map<string, number> {
@@ -35,7 +36,7 @@ describe('GET /metrics (OTel metrics SDK, Prometheus text)', () => {
 
   test('after registry activity every metric is there with the counts the activity implies', async () => {
     // A relay whose broker is down: writes go on, the relay lag grows and shows.
-    t = await startTestApp('sqlite', { KAFKA_BROKERS: '127.0.0.1:1', RELAY_ENABLED: 'true', REQUIRED_APPROVALS: '1' });
+    t = await startTestApp('sqlite', { KAFKA_BROKERS: '127.0.0.1:1', RELAY_ENABLED: 'true', REQUIRED_APPROVALS: '1', APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false' });
     const alice = await t.token('alice', ['registry:read', 'registry:write']);
     const bob = await t.token('bob', ['registry:read', 'approvals:write']);
     const rm = await t.token('rm', ['registry:read', 'registry:promote', 'approvals:write']);
@@ -53,7 +54,11 @@ describe('GET /metrics (OTel metrics SDK, Prometheus text)', () => {
     expect((await t.call('POST', '/v1/models/churn/versions/1.1.0/approvals', { token: bob, body: { decision: 'reject', comment: 'no' } })).status).toBe(201);
     expect((await t.call('POST', '/v1/models/churn/versions/1.0.0/transitions', { token: rm, body: { stage: 'Production', reason: 'go' } })).status).toBe(200);
 
-    const s = samples(await (await fetch(`${t.url}/metrics`)).text());
+    // The dispatcher delivered the link to the development outbox: one NotificationSent.
+    const s = await waitFor('a delivered notification in /metrics', async () => {
+      const now = samples(await (await fetch(`${t.url}/metrics`)).text());
+      return (value(now, 'model_ledger_notification_deliveries_total', 'channel="outbox",outcome="delivered"') ?? 0) >= 1 ? now : undefined;
+    });
     // append latency histogram: one observation per append
     expect(value(s, 'model_ledger_append_duration_seconds_count', 'outcome="ok"')).toBeGreaterThanOrEqual(6);
     expect(value(s, 'model_ledger_append_duration_seconds_bucket', 'outcome="ok",le="+Inf"')).toBe(value(s, 'model_ledger_append_duration_seconds_count', 'outcome="ok"'));
@@ -64,12 +69,13 @@ describe('GET /metrics (OTel metrics SDK, Prometheus text)', () => {
     // refusals by unmet requirement
     for (const rule of unmet) expect(value(s, 'model_ledger_promotions_refused_total', `requirement="${rule}"`)).toBe(1);
     // approval requests and outcomes
-    expect(value(s, 'model_ledger_approval_requests_total', 'via="link"')).toBe(1);
+    expect(value(s, 'model_ledger_approval_requests_total', 'via="request"')).toBe(1);
     expect(value(s, 'model_ledger_approval_outcomes_total', 'outcome="decided_by_link"')).toBe(1);
     expect(value(s, 'model_ledger_approval_outcomes_total', 'outcome="rejected"')).toBe(1);
     expect((value(s, 'model_ledger_approval_outcomes_total', 'outcome="approved"') ?? 0) + (value(s, 'model_ledger_approval_outcomes_total', 'outcome="approval_recorded"') ?? 0)).toBeGreaterThanOrEqual(1);
-    // notification deliveries (series present before the dispatcher's first call)
-    expect(value(s, 'model_ledger_notification_deliveries_total', 'channel="smtp",outcome="delivered"')).toBe(0);
+    // notification deliveries: the outbox delivery above; other channels present at 0
+    expect(value(s, 'model_ledger_notification_deliveries_total', 'channel="outbox",outcome="delivered"')).toBe(1);
+    expect(value(s, 'model_ledger_notification_deliveries_total', 'channel="email",outcome="delivered"')).toBe(0);
     // projection lag and relay lag
     expect(value(s, 'model_ledger_projection_lag_events')).toBe(0);
     const head = await t.store.headPosition();
@@ -79,15 +85,15 @@ describe('GET /metrics (OTel metrics SDK, Prometheus text)', () => {
     expect(value(s, 'model_ledger_relay_leader', 'relay="default"')).toBe(1);
   });
 
-  test('the notification hook counts deliveries by channel and outcome', async () => {
+  test('the notification hook counts deliveries by channel and outcome (for channels that record no event)', async () => {
     t = await startTestApp('sqlite');
     const { LedgerMetrics } = await import('./ledger-metrics.js');
     const metrics = t.app.get(LedgerMetrics);
-    metrics.notificationDelivery('smtp', 'delivered');
+    metrics.notificationDelivery('email', 'delivered');
     metrics.notificationDelivery('webhook', 'failed');
     metrics.notificationDelivery('webhook', 'failed');
     const s = samples(await (await fetch(`${t.url}/metrics`)).text());
-    expect(value(s, 'model_ledger_notification_deliveries_total', 'channel="smtp",outcome="delivered"')).toBe(1);
+    expect(value(s, 'model_ledger_notification_deliveries_total', 'channel="email",outcome="delivered"')).toBe(1);
     expect(value(s, 'model_ledger_notification_deliveries_total', 'channel="webhook",outcome="failed"')).toBe(2);
   });
 });
