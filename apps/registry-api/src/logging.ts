@@ -84,7 +84,10 @@ export function createLogger(settings: LoggerSettings, options: { level?: Level 
       },
     },
   };
-  if (pretty) return pino({ ...config, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  if (pretty) return pino({ ...config, transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'service,context', messageFormat: '{if context}[{context}] {end}{msg}' },
+      }, });
   return options.destination ? pino(config, options.destination) : pino(config);
 }
 
