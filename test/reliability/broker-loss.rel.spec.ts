@@ -22,7 +22,8 @@ async function consumeAll(brokers: string, topic: string, expected: number): Pro
     eachMessage: async ({ topic: t, partition, message }) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-      received.push({ topic: t, partition, key: message.key?.toString() ?? '', headers, value: JSON.parse(message.value!.toString()), receivedAt: Date.now() });
+      const raw = message.value!.toString();
+      received.push({ topic: t, partition, key: message.key?.toString() ?? '', headers, value: JSON.parse(raw), raw, timestamp: message.timestamp, receivedAt: Date.now() });
     },
   });
   const until = Date.now() + 180_000;

@@ -1,9 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
+import { clientErrorHandler, frameworkErrors } from './http/problem.js';
+import { registerMethodNotAllowed } from './http/method-not-allowed.js';
+import { setupOpenApi } from './http/openapi.js';
+import { registerBodyParsers } from './http/request-body.js';
+import { registerRequestGuards, registerUnknownQueryGuard } from './http/request-guards.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 import { installRequestTelemetry, requestId } from './http/request-telemetry.js';
@@ -34,29 +39,32 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
         ? TO_PINO[NEST_LEVELS[Math.max(...options.logger.map((l) => NEST_LEVELS.indexOf(l)))]]
         : undefined;
   const log = createLogger(config, { ...(level ? { level } : {}), ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  // frameworkErrors / clientErrorHandler: Fastify's and Node's own errors are problem+json too.
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: true,
     routerOptions: { maxParamLength: 4096 },
+    frameworkErrors,
+    clientErrorHandler,
     loggerInstance: log,
     // The request hooks write one line per request themselves (with redaction and trace ids).
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestId(req),
   });
+  // First onRequest hook: requests the guards below refuse are traced and logged too.
   installRequestTelemetry(adapter.getInstance(), log);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     logger: new PinoNestLogger(log.child({}, { level: log.level })),
     abortOnError: false,
   });
+  const fastify = app.getHttpAdapter().getInstance();
+  registerSecurityHeaders(fastify);
+  registerMethodNotAllowed(fastify);
+  registerRequestGuards(fastify);
+  registerBodyParsers(app, config.BODY_LIMIT_BYTES);
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
-  const doc = new DocumentBuilder()
-    .setTitle('model-ledger')
-    .setDescription('Event-sourced governance and audit for ML model registries. Errors are RFC 9457 application/problem+json with a stable `code`.')
-    .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+  registerUnknownQueryGuard(fastify, setupOpenApi(app));
   return app;
 }
