@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { startTelemetry, type Telemetry } from '../../apps/registry-api/src/telemetry.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
@@ -59,7 +59,10 @@ describeJaeger('traces reach a real Jaeger (OTLP/HTTP), one trace from the HTTP 
   afterAll(async () => {
     await t?.close();
     await telemetry?.shutdown();
+    // The SDK registered globals; later suites in this process start without them.
     trace.disable();
+    context.disable();
+    propagation.disable();
     for (const k of ['OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'OTEL_BSP_SCHEDULE_DELAY']) delete process.env[k];
   });
 
