@@ -6,6 +6,8 @@ import { Projector } from '../../libs/read-models/src/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
 import { DATABASE_URL, createTestSchema } from '../support/pg.js';
+import { approversFile } from '../support/approvers.js';
+import { waitFor } from '../support/links.js';
 import { checkLedger, checkRelayDelivery, readEverything } from './support/checks.js';
 import { History, attempt, sleep } from './support/history.js';
 import { createModels, loadMarker, startWriters, waitForRelay } from './support/load.js';
@@ -18,8 +20,8 @@ const HOLD_SECONDS = 3;
  * A transaction held open on PostgreSQL while other writers keep going: a trigger makes every
  * insert into the `model-slow` stream sleep inside its transaction (as a stalled disk or a lock
  * wait would). Positions are handed out under the append lock, so the others wait and commit
- * after it, never around it; the projections and the relay, polling all the while, must skip
- * nothing. (The notification dispatcher is not on this branch yet; see the note.)
+ * after it, never around it; the projections, the relay and the notification dispatcher,
+ * following the store all the while, must skip nothing.
  */
 (DATABASE_URL && KAFKA_BROKERS ? describe : describe.skip)('a slow transaction on PostgreSQL while others commit', () => {
   let a: TestApp | undefined;
@@ -31,13 +33,14 @@ const HOLD_SECONDS = 3;
     await drop?.();
   });
 
-  test(`appends held open ${HOLD_SECONDS} s inside their transaction: writers wait, and projections and relay skip nothing`, async () => {
+  test(`appends held open ${HOLD_SECONDS} s inside their transaction: writers wait; projections, relay and notification dispatcher skip nothing`, async () => {
     const schema = await createTestSchema('slow');
     drop = schema.drop;
     const topics = uniqueTopics('slow');
     await createTopics([topics.events, topics.promotions]);
-    a = await startTestApp('postgres', topics.env, { databaseUrl: schema.url });
-    b = await startTestApp('postgres', { RELAY_ENABLED: 'false' }, { databaseUrl: schema.url, keys: a.keys });
+    const approvals = { APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false', NOTIFY_OUTBOX: 'true' };
+    a = await startTestApp('postgres', { ...topics.env, ...approvals }, { databaseUrl: schema.url });
+    b = await startTestApp('postgres', { RELAY_ENABLED: 'false', ...approvals }, { databaseUrl: schema.url, keys: a.keys });
     const admin = new pg.Client({ connectionString: schema.url });
     await admin.connect();
     await admin.query(`
@@ -57,12 +60,23 @@ const HOLD_SECONDS = 3;
     await sleep(1000);
     const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const started = Date.now();
-    const slow = await Promise.all(
-      [a, b].map((app, i) =>
-        attempt(history, { writer: 100 + i, kind: 'create', model: `slow${i}`, marker: `create:slow${i}` }, `${app!.url}/v1/models`, { method: 'POST', headers: json, body: JSON.stringify({ name: `slow${i}` }) }, 60_000),
+    // Approval requests (notified by the dispatcher) issued while the slow appends hold the lock.
+    const lead = await a.token('lead', ['registry:read', 'approvals:write']);
+    const firstVersions = history.ops.filter((o) => o.kind === 'register' && o.outcome === 'ok' && o.marker.endsWith('-1')).map((o) => o.model);
+    const [slow, requests] = await Promise.all([
+      Promise.all(
+        [a, b].map((app, i) =>
+          attempt(history, { writer: 100 + i, kind: 'create', model: `slow${i}`, marker: `create:slow${i}` }, `${app!.url}/v1/models`, { method: 'POST', headers: json, body: JSON.stringify({ name: `slow${i}` }) }, 60_000),
+        ),
       ),
-    );
+      (async () => {
+        await sleep(300);
+        return Promise.all(firstVersions.map((model) => b!.call('POST', `/v1/models/${model}/versions/1.1.0/approval-links`, { token: lead, body: { approvers: ['bob'] } })));
+      })(),
+    ]);
     const slowMs = Date.now() - started;
+    expect(firstVersions.length).toBeGreaterThan(0);
+    expect(requests.map((r) => r.status)).toEqual(firstVersions.map(() => 201));
     await sleep(1000);
     await load.stop();
     expect(slow.map((s) => s.status)).toEqual([201, 201]);
@@ -92,7 +106,14 @@ const HOLD_SECONDS = 3;
       }
       expect(names).toEqual(new Set([...Array.from({ length: 8 }, (_, w) => `st-w${w}`), 'slow0', 'slow1']));
     }
-    console.log(`[reliability] slow transaction: ${JSON.stringify({ ...summary, slowMs, events: report.events, lost: report.lost.length, relay })}`);
+    // The dispatcher sent a notification for every link issued, none skipped.
+    const issued = events.filter((e) => e.type === 'ApprovalLinkIssued').map((e) => e.id);
+    const sent = await waitFor('a notification for every issued link', async () => {
+      const notified = new Set((await readEverything(a!.store)).filter((e) => e.type === 'NotificationSent').map((e) => (e.data as { trigger: string }).trigger));
+      return issued.every((id) => notified.has(id)) ? notified : undefined;
+    }, 60_000);
+    expect(issued.length).toBe(firstVersions.length);
+    console.log(`[reliability] slow transaction: ${JSON.stringify({ ...summary, slowMs, events: report.events, lost: report.lost.length, relay, linksIssued: issued.length, notified: issued.filter((id) => sent.has(id)).length })}`);
     expect(report.lost).toEqual([]);
     expect(report.duplicated).toEqual([]);
     expect(report.gaps).toEqual([]);
