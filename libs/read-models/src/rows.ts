@@ -107,6 +107,7 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent):
       approvalStatus: 'PendingManualApproval',
       artifact: d.artifact,
       ...(d.signature ? { signature: d.signature } : {}),
+      ...(d.inspection ? { inspection: d.inspection } : {}),
       metrics: d.metrics,
       params: d.params,
       lineage: d.lineage,

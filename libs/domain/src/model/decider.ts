@@ -5,6 +5,7 @@ import { judgeVersion } from '../semver-rules.js';
 import type { ModelCommand, RegisterVersion, Rollback, SetAlias, TransitionStage } from './commands.js';
 import type { ModelEvent, RecordedModelEvent } from './events.js';
 import type { PromotionPolicy, PromotionTarget } from './policy.js';
+import { isUnsafeArtifact, promotionChecklist, unsafeArtifactError } from './artifact-safety.js';
 import {
   ALIAS_PATTERN,
   PROD_ALIAS,
@@ -43,7 +44,7 @@ function requireScope(ctx: DecideContext, scope: string, model: string, why: str
 
 /** Throws one error listing every unmet requirement, not just the first. */
 function enforceChecklist(state: ModelState, version: VersionState, target: PromotionTarget, ctx: DecideContext): void {
-  const checklist = ctx.policy.checklist(state, version, target);
+  const checklist = promotionChecklist(ctx.policy, state, version, target);
   const unmet = checklist.filter((r) => !r.met);
   if (unmet.length === 0) return;
   const where = target.kind === 'stage' ? target.stage : `alias '${target.alias}'`;
@@ -109,6 +110,11 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
       version: cmd.version,
     });
   }
+  if (cmd.inspection && cmd.inspection.format !== cmd.artifact.format) {
+    throw invalid('INSPECTION_FORMAT_MISMATCH', `artifact.format is '${cmd.artifact.format}' but the inspection found '${cmd.inspection.format}'`, [
+      { field: 'inspection.format', rule: 'equalsArtifactFormat', message: `must equal artifact.format ('${cmd.artifact.format}')` },
+    ]);
+  }
   const existing = state.digests[cmd.artifact.digest];
   if (existing && !cmd.allowDuplicateArtifact) {
     throw conflict(
@@ -150,6 +156,7 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
         version,
         artifact: cmd.artifact,
         ...(cmd.signature ? { signature: cmd.signature } : {}),
+        ...(cmd.inspection ? { inspection: cmd.inspection } : {}),
         metrics: cmd.metrics ?? {},
         params: cmd.params ?? {},
         lineage: cmd.lineage ?? {},
@@ -239,6 +246,8 @@ function decideRollback(state: ModelState, cmd: Rollback, ctx: DecideContext): M
   if (target.approvalStatus !== 'Approved') {
     throw conflict('ROLLBACK_TARGET_NOT_APPROVED', `version ${target.version} is ${target.approvalStatus}; only an approved version can be rolled back to`);
   }
+  // Cannot happen through promotion (an unsafe version never reaches Production); checked anyway.
+  if (isUnsafeArtifact(target)) throw unsafeArtifactError(target, 'Production');
   if (!target.servedInProduction) {
     throw conflict(
       'ROLLBACK_TARGET_NEVER_IN_PRODUCTION',
@@ -365,6 +374,7 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
           approvalStatus: 'PendingManualApproval',
           artifact: d.artifact,
           signature: d.signature,
+          ...(d.inspection ? { inspection: d.inspection } : {}),
           metrics: d.metrics,
           params: d.params,
           lineage: d.lineage,
