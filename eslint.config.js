@@ -44,6 +44,7 @@ export default tseslint.config(
   {
     // The CLI is an HTTP client: no server code, and only type-strippable imports (.ts) of the inspection lib.
     files: ['apps/cli/**/*.ts'],
+    ignores: ['apps/cli/**/*.spec.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: CLI_FORBIDDEN }] },
   },
 );
