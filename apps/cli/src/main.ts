@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadEnv } from './env.ts';
+import { loadEnvFile } from '../../../libs/env-file/src/index.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { Client, enc } from './http.ts';
 
@@ -559,7 +559,7 @@ function offlineVerify(file: string, jwks: string, json: boolean): number {
 // ---------------------------------------------------------------------------------------------
 export async function run(argv: string[]): Promise<number> {
   try {
-    loadEnv();
+    loadEnvFile();
   } catch (e) {
     note(`model-ledger: ${(e as Error).message}`);
     return EXIT.usage;

@@ -4,6 +4,7 @@ import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
 import { relayFromConfig } from '../../registry-api/src/infrastructure/relay.module.js';
 import { PostgresEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
 import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
+import { loadEnvFile } from '../../../libs/env-file/src/index.js';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.
@@ -13,6 +14,7 @@ import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
 async function main(): Promise<void> {
   let config;
   try {
+    loadEnvFile();
     config = validateConfig(process.env);
     if (config.KAFKA_BROKERS.length === 0) throw new ConfigError('invalid configuration:\n  apps/relay needs KAFKA_BROKERS');
     // SQLite has no lease across processes: its one API process runs the relay itself.

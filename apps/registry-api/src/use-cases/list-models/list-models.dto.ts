@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQuery } from '../shared/paging.js';
 
 export { PageQuery };
@@ -11,10 +11,12 @@ export class ListModelsQuery extends PageQuery {
   @MaxLength(128)
   prefix?: string;
 
-  @ApiPropertyOptional({ description: 'Tag key, or key=value' })
+  @ApiPropertyOptional({ description: 'Tag key, or key=value (e.g. tag=domain%3Dmarketing); `key:value` is not a filter', example: 'domain=marketing' })
   @IsOptional()
   @IsString()
   @MaxLength(256)
+  // `domain:marketing` used to match nothing silently; a colon without `=` is almost surely that mistake.
+  @Matches(/^(?:[^:=]+|[^=]+=.*)$/s, { message: "tag must be a tag key or key=value (e.g. tag=domain=marketing, URL-encoded domain%3Dmarketing); 'key:value' is not a filter syntax" })
   tag?: string;
 
   @ApiPropertyOptional({ description: 'An owner' })
