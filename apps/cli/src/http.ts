@@ -61,7 +61,7 @@ export async function problemError(res: Response): Promise<CliError> {
     p = { detail: text.slice(0, 500) };
   }
   const code = typeof p.code === 'string' ? p.code : undefined;
-  const fields = (p.errors ?? []).filter((e) => e.field).map((e) => `\n  ${e.field}: ${e.message ?? e.rule}`);
+  const fields = (p.errors ?? []).filter((e) => e.field && e.message !== p.detail).map((e) => `\n  ${e.field}: ${e.message ?? e.rule}`);
   const message = `${res.status}${code ? ` ${code}` : ''}: ${p.detail ?? p.title ?? res.statusText}${fields.join('')}`;
   return new CliError(message, exitCodeFor(res.status, code), { status: res.status, ...p });
 }
