@@ -219,7 +219,7 @@ export function buildProgram(): Command {
     .description('ask approvers to review a version pending approval')
     .argument('<name>')
     .argument('<version>')
-    .option('--approver <sub>', 'approver subject (repeatable; default: the policy’s approver directory)', collect)
+    .option('--approver <sub>', 'approver subject (repeatable)', collect)
     .action(async (name: string, version: string, o, cmd: Command) => {
       const { client, json } = globals(cmd);
       const res = await client.json('POST', `/v1/models/${enc(name)}/versions/${enc(version)}/approval-links`, o.approver ? { approvers: o.approver } : {});
