@@ -79,7 +79,7 @@ export function zipEntries(src: ByteSource): ZipEntry[] {
 }
 
 /** An entry's bytes as a source: stored entries are a window of the file, deflated ones are inflated (bounded). */
-export function zipEntrySource(src: ByteSource, entry: ZipEntry, maxInflated = 512 * 1024 * 1024): ByteSource {
+export function zipEntrySource(src: ByteSource, entry: ZipEntry, maxInflated = 64 * 1024 * 1024): ByteSource {
   const local = src.read(entry.localHeaderOffset, 30);
   if (local.length < 30 || u32le(local) !== 0x04034b50) throw new Error(`zip entry ${entry.name}: bad local header`);
   const start = entry.localHeaderOffset + 30 + u16le(local, 26) + u16le(local, 28);
