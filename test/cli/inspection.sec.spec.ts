@@ -99,3 +99,38 @@ describe('inspection facts sent to the server', () => {
     expect(alias.status).toBe(422);
   });
 });
+
+describe('under the shipped policy (POLICY_FILE=deploy/policy.default.yaml)', () => {
+  let t: TestApp;
+  afterAll(() => t?.close());
+
+  it('an approved, fully gated unsafe pickle is refused for Production and every protected alias, for the unsafe artifact alone', async () => {
+    t = await startTestApp('sqlite', { POLICY_FILE: 'deploy/policy.default.yaml' });
+    const alice = await t.token('alice', ALL_SCOPES);
+    const bob = await t.token('bob', ALL_SCOPES);
+    await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
+    const reg = await t.call('POST', '/v1/models/churn/versions', {
+      token: alice,
+      body: {
+        version: '1.0.0',
+        artifact: { uri: 's3://m/model.pkl', digest: `sha256:${'1'.repeat(64)}`, format: 'pickle' },
+        inspection: { format: 'pickle', valid: true, safe: false, unsafeGlobals: ['posix.system'], inspector: 'model-ledger-inspect/1' },
+        lineage: { runId: 'r', gitCommit: 'a'.repeat(40), datasetHash: `sha256:${'2'.repeat(64)}`, image: { ref: 'reg/serve:1', digest: `sha256:${'3'.repeat(64)}` } },
+      },
+    });
+    expect(reg.status).toBe(201);
+    expect((await t.call('POST', '/v1/models/churn/versions/1.0.0/approvals', { token: bob, body: { decision: 'approve' } })).status).toBe(201);
+    const readiness = await t.call('GET', '/v1/models/churn/versions/1.0.0/readiness', { token: alice });
+    expect(readiness.body.requirements.filter((r: any) => !r.met).map((r: any) => r.code)).toEqual(['ARTIFACT_UNSAFE']);
+    for (const attempt of [
+      () => t.call('POST', '/v1/models/churn/versions/1.0.0/transitions', { token: alice, body: { stage: 'Production' } }),
+      () => t.call('PUT', '/v1/models/churn/aliases/prod', { token: alice, body: { version: '1.0.0' } }),
+      () => t.call('PUT', '/v1/models/churn/aliases/champion', { token: alice, body: { version: '1.0.0' } }),
+    ]) {
+      const res = await attempt();
+      expect(res.status).toBe(422);
+      expect(res.body.unmet.map((u: any) => u.code)).toEqual(['ARTIFACT_UNSAFE']);
+    }
+    expect((await t.call('GET', '/v1/models/churn/versions/1.0.0', { token: alice })).body).toMatchObject({ stage: 'None', aliases: [] });
+  });
+});
