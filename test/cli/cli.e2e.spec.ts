@@ -177,6 +177,10 @@ describe('model-ledger CLI against a started server', () => {
     const truncated = await cli(['register', 'churn', join(FIX, 'truncated.safetensors'), '--version', '3.0.0'], alice);
     expect(truncated.code).toBe(6);
     expect(truncated.stderr).toMatch(/refusing to register an invalid safetensors artifact/);
+    // A SavedModel directory is registered under its documented manifest digest (docs/CLI.md).
+    const dir = await cli(['register', 'churn', join(FIX, 'savedmodel'), '--version', '5.0.0', '--json'], alice);
+    expect(dir.code).toBe(0);
+    expect(dir.json).toMatchObject({ format: 'savedmodel', digest: 'sha256:7c68651d3a6baa63a09f1343d7dda0e82c23bfcdc35a0f7051b7601358149c36' });
     for (const args of [['--help'], ['register', '--help'], ['audit', 'verify', '--help'], ['models', 'create', '--help'], ['token', '--help']]) {
       const r = await cli(args);
       expect(r.code).toBe(0);
