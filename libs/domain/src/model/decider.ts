@@ -237,9 +237,11 @@ function decideSetAlias(state: ModelState, cmd: SetAlias, ctx: DecideContext): M
       { field: 'alias', rule: 'pattern', message: `must match ${ALIAS_PATTERN.source}` },
     ]);
   }
-  const v = requireVersion(state, cmd.version);
+  requireModel(state);
+  // The scope depends on the alias alone, so it is checked before the version is even looked up.
   const isProtected = isProtectedAlias(ctx.policy, state.name, cmd.alias);
   requireScope(ctx, aliasScope(ctx.policy, state.name, cmd.alias), state.name, `setting ${isProtected ? 'protected ' : ''}alias '${cmd.alias}'`);
+  const v = requireVersion(state, cmd.version);
   if (state.aliases[cmd.alias] === v.version) return [];
   if (cmd.alias === PROD_ALIAS) {
     return decideTransition(state, { type: 'TransitionStage', version: v.version, stage: 'Production', archiveExisting: true }, ctx);

@@ -218,7 +218,8 @@ describe('decider', () => {
     expect(error(() => run(s, { type: 'SetAlias', alias: 'champion', version: '1.1.0' }, alice)).extra).toEqual({ requiredScope: 'registry:promote' });
     expect(error(() => run(s, { type: 'RemoveAlias', alias: 'champion' }, alice)).extra).toEqual({ requiredScope: 'registry:promote' });
     expect(error(() => run(s, { type: 'RemoveAlias', alias: 'canary' }, promoteOnly)).extra).toEqual({ requiredScope: 'registry:write' });
-    // Even a no-op on a protected alias is refused without the scope: the answer must not depend on the state.
+    // Refused before the version is looked up, and even when it would be a no-op: the answer must not depend on the state.
+    expect(error(() => run(s, { type: 'SetAlias', alias: 'champion', version: '9.9.9' }, alice)).code).toBe('MISSING_SCOPE');
     expect(error(() => run(s, { type: 'SetAlias', alias: 'champion', version: '1.0.0' }, alice)).code).toBe('MISSING_SCOPE');
     expect(run(s, { type: 'RemoveAlias', alias: 'champion' }, rm).events.map((e) => e.type)).toEqual(['AliasRemoved']);
     expect(run(s, { type: 'RemoveAlias', alias: 'canary' }, alice).events.map((e) => e.type)).toEqual(['AliasRemoved']);
