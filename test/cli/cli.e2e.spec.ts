@@ -177,6 +177,10 @@ describe('model-ledger CLI against a started server', () => {
     const truncated = await cli(['register', 'churn', join(FIX, 'truncated.safetensors'), '--version', '3.0.0'], alice);
     expect(truncated.code).toBe(6);
     expect(truncated.stderr).toMatch(/refusing to register an invalid safetensors artifact/);
+    // A retried step with the same idempotency key gets the first answer; without one, a conflict.
+    expect((await cli(['models', 'create', 'retried', '--idempotency-key', 'job-42'], alice)).code).toBe(0);
+    expect((await cli(['models', 'create', 'retried', '--idempotency-key', 'job-42'], alice)).code).toBe(0);
+    expect((await cli(['models', 'create', 'retried'], alice)).code).toBe(5);
     // A SavedModel directory is registered under its documented manifest digest (docs/CLI.md).
     const dir = await cli(['register', 'churn', join(FIX, 'savedmodel'), '--version', '5.0.0', '--json'], alice);
     expect(dir.code).toBe(0);

@@ -3,6 +3,8 @@ import { CliError, EXIT, exitCodeFor } from './exit-codes.ts';
 export interface ClientOptions {
   url: string;
   token?: string;
+  /** Sent as Idempotency-Key on writes: a retried step with the same key gets the first response instead of writing twice. */
+  idempotencyKey?: string;
 }
 
 export interface Problem {
@@ -18,9 +20,11 @@ export interface Problem {
 export class Client {
   readonly base: string;
   readonly token?: string;
+  readonly idempotencyKey?: string;
   constructor(opts: ClientOptions) {
     this.base = opts.url.replace(/\/+$/, '');
     this.token = opts.token;
+    this.idempotencyKey = opts.idempotencyKey;
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -32,7 +36,11 @@ export class Client {
     try {
       res = await fetch(this.base + path, {
         method,
-        headers: this.headers({ ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers }),
+        headers: this.headers({
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(method !== 'GET' && this.idempotencyKey ? { 'idempotency-key': this.idempotencyKey } : {}),
+          ...init.headers,
+        }),
         body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
         signal: init.signal,
       });

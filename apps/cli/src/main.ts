@@ -13,7 +13,11 @@ interface Globals {
   url: string;
   token?: string;
   json?: boolean;
+  idempotencyKey?: string;
 }
+
+/** Commands that write: they take --idempotency-key. */
+const WRITES = new Set(['models create', 'register', 'gate', 'request-approval', 'approve', 'promote', 'rollback']);
 
 // ---------------------------------------------------------------------------------------------
 // Option parsers: bad values are usage errors (exit 2) naming the flag.
@@ -61,8 +65,8 @@ function globals(cmd: Command): Globals & { client: Client } {
   while (root.parent) root = root.parent;
   const local = cmd.opts() as Partial<Globals>;
   const top = root.opts() as Globals;
-  const g: Globals = { url: local.url ?? top.url, token: local.token ?? top.token, json: local.json ?? top.json };
-  return { ...g, client: new Client({ url: g.url, token: g.token }) };
+  const g: Globals = { url: local.url ?? top.url, token: local.token ?? top.token, json: local.json ?? top.json, idempotencyKey: local.idempotencyKey };
+  return { ...g, client: new Client({ url: g.url, token: g.token, idempotencyKey: g.idempotencyKey }) };
 }
 
 /** Adds the common options to every command that does work, so `--help` shows them and they may follow the arguments. */
@@ -72,6 +76,8 @@ function withCommon(cmd: Command): Command {
     cmd.option('--url <url>', 'server base URL (env MODEL_LEDGER_URL, default http://localhost:8080)');
     cmd.option('--token <jwt>', 'bearer token (env MODEL_LEDGER_TOKEN)');
     cmd.option('--json', 'machine-readable JSON output');
+    const path = cmd.parent.parent ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name();
+    if (WRITES.has(path)) cmd.option('--idempotency-key <key>', 'retry-safe write: the same key and body return the first response (e.g. the CI job id)');
   }
   return cmd;
 }
