@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   } else {
     const s = relay.status();
     log.log(
-      `relay: on, brokers ${config.KAFKA_BROKERS.join(',')}, ${s.leader ? 'publishing (lease held)' : 'standing by (another instance holds the lease)'}, position ${s.position}${s.consecutiveFailures ? `, broker unreachable (${s.consecutiveFailures} failures: ${s.lastError ?? ''})` : ''}`,
+      `relay: on, brokers ${config.KAFKA_BROKERS.join(',')}, ${s.leader ? 'publishing (lease held)' : 'standing by (another instance holds the lease)'}, checkpoint position ${s.position}${s.consecutiveFailures ? `, broker unreachable (${s.consecutiveFailures} failures: ${s.lastError ?? ''})` : ', broker connection made on the first publish'}; lag in /health/ready and /metrics`,
     );
   }
   if (!config.JWKS_URL && !config.JWT_PUBLIC_KEY_FILE) {
