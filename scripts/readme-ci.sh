@@ -29,8 +29,8 @@ run_readme() {
   local dir port pid
   dir=$(mktemp -d)
   port=$((20000 + RANDOM % 20000))
-  # Started as the README says (POLICY_FILE=deploy/policy.default.yaml npm start), on a free port and data dir.
-  env DATA_DIR="$dir" PORT="$port" HOST=127.0.0.1 POLICY_FILE=deploy/policy.default.yaml "$@" $NODE dist/apps/registry-api/src/main.js >"$dir/server.log" 2>&1 &
+  # Started as the README says (POLICY_FILE=… APPROVERS_FILE=… npm start), on a free port and data dir.
+  env DATA_DIR="$dir" PORT="$port" HOST=127.0.0.1 POLICY_FILE=deploy/policy.default.yaml APPROVERS_FILE=deploy/approvers.example.yaml "$@" $NODE dist/apps/registry-api/src/main.js >"$dir/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
   grep -q 'policy in force: policy@' "$dir/server.log" || { echo "start-up did not log the policy in force"; cat "$dir/server.log"; exit 1; }
