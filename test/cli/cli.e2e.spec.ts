@@ -55,7 +55,15 @@ async function token(sub: string, scope: string): Promise<string> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ml-cli-'));
   // The server verifies the development key it creates in DATA_DIR, as `npm start` does.
-  app = await startTestApp('sqlite', { DATA_DIR: dataDir, JWT_PUBLIC_KEY_FILE: '', JWT_ISSUER: 'model-ledger-dev', JWT_AUDIENCE: 'model-ledger', NODE_ENV: 'development' });
+  app = await startTestApp('sqlite', {
+    DATA_DIR: dataDir,
+    JWT_PUBLIC_KEY_FILE: '',
+    JWT_ISSUER: 'model-ledger-dev',
+    JWT_AUDIENCE: 'model-ledger',
+    NODE_ENV: 'development',
+    // The README's example directory: bob reviews every model but fraud-* and credit-*.
+    APPROVERS_FILE: join(ROOT, 'deploy/approvers.example.yaml'),
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -107,6 +115,7 @@ describe('model-ledger CLI against a started server', () => {
     expect(refused.json.problem).toMatchObject({ status: 422, code: 'PROMOTION_REQUIREMENTS_UNMET' });
 
     const requested = await cli(['request-approval', 'churn', '1.0.0', '--approver', 'bob', '--json'], rm);
+    expect(requested.stderr).toBe('');
     expect(requested.code).toBe(0);
     expect(requested.json).toBeDefined();
 
