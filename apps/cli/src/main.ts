@@ -232,9 +232,14 @@ export function buildProgram(): Command {
       if (json) printJson(res);
       else {
         // The response shape depends on how links are delivered (returned, mailed, outbox); say what came back.
-        const items: { approver?: string; sub?: string; url?: string; expiresAt?: string; delivery?: string }[] = Array.isArray(res) ? res : (res.links ?? res.requests ?? res.approvers ?? []);
+        type Item = { approver?: string; sub?: string; displayName?: string; channels?: string[]; expiresAt?: string; delivery?: string };
+        const items: Item[] = Array.isArray(res) ? res : (res.notified ?? res.links ?? res.requests ?? res.approvers ?? []);
         out(`approval requested for ${name} ${version}${items.length ? ':' : ''}`);
-        for (const i of items) out(`  ${typeof i === 'string' ? i : [i.approver ?? i.sub, i.delivery, i.expiresAt ? `expires ${i.expiresAt}` : ''].filter(Boolean).join('  ')}`);
+        for (const i of items) {
+          const who = typeof i === 'string' ? i : [i.approver ?? i.sub, i.displayName ? `(${i.displayName})` : ''].filter(Boolean).join(' ');
+          const how = typeof i === 'string' ? '' : [i.channels?.length ? `via ${i.channels.join(', ')}` : '', i.delivery, i.expiresAt ? `expires ${i.expiresAt}` : ''].filter(Boolean).join('  ');
+          out(`  ${who}  ${how}`.trimEnd());
+        }
       }
     });
 
