@@ -144,6 +144,9 @@ describe('model-ledger CLI against a started server', () => {
     const major = await cli(['register', 'churn', wider, ...lineage, '--json'], alice);
     expect(major.code).toBe(0);
     expect(major.json.version).toBe('2.0.0');
+    const asked = await cli(['request-approval', 'churn', '2.0.0', '--approver', 'bob'], rm);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toMatch(/approval requested for churn 2\.0\.0:\n {2}bob \(Bob Okafor\) {2}via outbox {2}queued {2}expires /);
     expect((await cli(['approve', 'churn', '2.0.0'], bob)).code).toBe(0);
     expect((await cli(['promote', 'churn', '2.0.0', '--reason', 'wider features'], rm)).code).toBe(0);
 
