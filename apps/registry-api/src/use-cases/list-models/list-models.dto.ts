@@ -1,18 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { PageQuery } from '../shared/paging.js';
 
 export { PageQuery };
 
 export class ListModelsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Name prefix' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(128)
   prefix?: string;
 
   @ApiPropertyOptional({ description: 'Tag key, or key=value (e.g. tag=domain%3Dmarketing); `key:value` is not a filter', example: 'domain=marketing' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   // `domain:marketing` used to match nothing silently; a colon without `=` is almost surely that mistake.
@@ -20,7 +21,7 @@ export class ListModelsQuery extends PageQuery {
   tag?: string;
 
   @ApiPropertyOptional({ description: 'An owner' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   owner?: string;
