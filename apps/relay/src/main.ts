@@ -32,7 +32,6 @@ async function main(): Promise<void> {
   const db: SqlDb = pgDb;
   const store: EventStore = await PostgresEventStore.open(pgDb, clock, { listen: true });
   const relay = relayFromConfig(config, db, store, log);
-  await relay.init();
   relay.start();
   log.log(`relay '${relay.name}' started: ${config.KAFKA_BROKERS.join(',')} → ${config.KAFKA_TOPIC_EVENTS}, ${config.KAFKA_TOPIC_PROMOTIONS}`);
   const report = setInterval(() => {

@@ -1,23 +1,7 @@
 import pg from 'pg';
-import type { PostgresDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
 import { canonicalize } from './jcs.js';
 import { SqlEventStore, type Clock } from './sql-event-store.js';
-
-export const POSTGRES_EVENTS_DDL = `
-CREATE TABLE IF NOT EXISTS events (
-  position BIGINT PRIMARY KEY,
-  id UUID NOT NULL UNIQUE,
-  stream TEXT COLLATE "C" NOT NULL,
-  revision BIGINT NOT NULL,
-  type TEXT NOT NULL,
-  schema_version INTEGER NOT NULL,
-  data JSONB NOT NULL,
-  metadata JSONB NOT NULL,
-  recorded_at TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  UNIQUE (stream, revision)
-);`;
 
 /** Key of the transaction-level advisory lock that serialises appends (any constant works). */
 export const APPEND_LOCK_KEY = 7_214_006_371;
@@ -40,7 +24,8 @@ export class PostgresEventStore extends SqlEventStore {
   }
 
   static async open(db: PostgresDb, clock: Clock, options: { listen?: boolean } = {}): Promise<PostgresEventStore> {
-    await db.exec(`SELECT pg_advisory_lock(${APPEND_LOCK_KEY}); ${POSTGRES_EVENTS_DDL} SELECT pg_advisory_unlock(${APPEND_LOCK_KEY});`);
+    // Under the migration lock: replicas starting together migrate once (libs/persistence).
+    await migrate(db);
     const store = new PostgresEventStore(db, clock);
     if (options.listen) await store.listen();
     return store;

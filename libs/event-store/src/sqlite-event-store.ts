@@ -1,21 +1,5 @@
-import type { SqliteDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { migrate, type SqliteDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
 import { SqlEventStore, type Clock } from './sql-event-store.js';
-
-export const SQLITE_EVENTS_DDL = `
-CREATE TABLE IF NOT EXISTS events (
-  position INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  stream TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  schema_version INTEGER NOT NULL,
-  data TEXT NOT NULL,
-  metadata TEXT NOT NULL,
-  recorded_at TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  UNIQUE (stream, revision)
-);`;
 
 /** The embedded default: one SQLite file in WAL mode; its single writer connection orders appends. */
 export class SqliteEventStore extends SqlEventStore {
@@ -23,8 +7,9 @@ export class SqliteEventStore extends SqlEventStore {
     super(db, clock);
   }
 
+  /** Brings the schema up to date first (libs/persistence migrations; a no-op when it is). */
   static async open(db: SqliteDb, clock: Clock): Promise<SqliteEventStore> {
-    await db.exec(SQLITE_EVENTS_DDL);
+    await migrate(db);
     return new SqliteEventStore(db, clock);
   }
 

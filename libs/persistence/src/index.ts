@@ -2,3 +2,6 @@ export * from './sql-db.js';
 export * from './sqlite-db.js';
 export * from './postgres-db.js';
 export * from './uuidv7.js';
+export * from './migration.js';
+export * from './migrator.js';
+export { MIGRATIONS } from './migrations/index.js';

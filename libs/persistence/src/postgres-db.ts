@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Row, SqlDb, SqlExecutor, SqlValue } from './sql-db.js';
+import type { Row, SqlDb, SqlExecutor, SqlTx, SqlValue } from './sql-db.js';
 
 // Positions and revisions fit in a double for any realistic store; return int8 as number.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -16,8 +16,14 @@ export function toPgPlaceholders(sql: string): string {
   return out;
 }
 
-function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+/** Namespace (first key) of the advisory locks taken by `lockedTransaction`: 'mlmg'. */
+export const LOCKED_TRANSACTION_CLASS = 0x6d6c6d67;
+
+function executor(client: pg.Pool | pg.PoolClient): SqlTx {
   return {
+    exec: async (sql: string) => {
+      await client.query(sql);
+    },
     query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
       (await client.query(toPgPlaceholders(sql), params as unknown[])).rows as T[],
     run: async (sql: string, params: readonly SqlValue[] = []) => ({
@@ -46,10 +52,25 @@ export class PostgresDb implements SqlDb {
     return this.exec0.run(sql, params);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.inTransaction(undefined, fn);
+  }
+
+  /**
+   * The lock is keyed by schema and name (advisory locks are database-wide; tables are per
+   * schema) and held until commit or rollback, so a crash mid-migration releases it.
+   */
+  lockedTransaction<T>(name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.inTransaction(name, fn);
+  }
+
+  private async inTransaction<T>(lock: string | undefined, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      if (lock !== undefined) {
+        await client.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || $2))", [LOCKED_TRANSACTION_CLASS, lock]);
+      }
       const result = await fn(executor(client));
       await client.query('COMMIT');
       return result;

@@ -1,4 +1,4 @@
-import { createReadModelTables, rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
+import { rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
 import { ConfigError, validateConfig } from '../config.js';
 import { openEventStore } from '../infrastructure/open-store.js';
 
@@ -17,7 +17,6 @@ async function main(): Promise<void> {
   const config = validateConfig(process.env);
   const clock = { now: () => new Date() };
   const { db, store } = await openEventStore(config, clock);
-  await createReadModelTables(db, 'rm_');
   const started = Date.now();
   const report = await rebuildAndCompare(db, store, { onProgress: progressBar });
   if (process.stderr.isTTY) process.stderr.write('\n');

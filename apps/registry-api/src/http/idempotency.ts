@@ -17,16 +17,6 @@ interface StoredResponse {
 export class IdempotencyStore {
   constructor(private readonly db: SqlDb) {}
 
-  static async createTable(db: SqlDb): Promise<void> {
-    await db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
-      key_hash TEXT PRIMARY KEY,
-      request_hash TEXT NOT NULL,
-      state TEXT NOT NULL,
-      response TEXT,
-      created_at TEXT NOT NULL
-    )`);
-  }
-
   /** Claims the key; returns the earlier outcome when there is one. */
   async claim(keyHash: string, requestHash: string, now: string): Promise<{ claimed: true } | { claimed: false; requestHash: string; state: string; response?: StoredResponse }> {
     const inserted = await this.db.run(

@@ -1,8 +1,8 @@
-import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Projector, RegistryQueries, createReadModelTables } from '../../../../libs/read-models/src/index.js';
+import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
+import { Projector, RegistryQueries } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
@@ -52,8 +52,9 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           provide: SQL_DB,
           useFactory: async () => {
             const db = await openDb(config);
-            await createReadModelTables(db, 'rm_');
-            await IdempotencyStore.createTable(db);
+            // Before anything reads a table; replicas starting together wait for one another here.
+            const report = await migrate(db);
+            if (report.applied.length > 0) new Logger('Migrations').log(describeMigration(report));
             return db;
           },
         },
