@@ -3,12 +3,16 @@ import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
   type AppendResult,
+  type ChainReader,
+  type ChainRow,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamCut,
+  type StreamCutter,
 } from './port.js';
 import { GENESIS_HASH, hashInput, sha256Hex } from './hash-chain.js';
 import { canonicalize } from './jcs.js';
@@ -34,36 +38,12 @@ interface EventRow {
 
 const COLUMNS = 'position, id, stream, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
 
-/** One stored event as the hash chain sees it: envelope fields plus the canonical texts of data and metadata. */
-export interface ChainRow {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  recordedAt: string;
-  schemaVersion: number;
-  /** RFC 8785 canonical JSON of the payload. */
-  dataJcs: string;
-  metadataJcs: string;
-  prevHash: string;
-  hash: string;
-}
-
-/** Sequential access to the stored chain, for verification and exports. */
-export interface ChainReader {
-  /** Rows with position > fromPosition (and <= toPosition when given), in position order. */
-  readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]>;
-  /** The rows at these positions, in position order. */
-  readChainAt(positions: readonly number[]): Promise<ChainRow[]>;
-}
-
 /**
  * The event store over SQL. Appends are serialised — SQLite by its single writer, PostgreSQL by
  * a transaction-level advisory lock — so positions are gapless and commit in position order: a
  * catch-up reader that has seen position N can never later find a committed event below N.
  */
-export abstract class SqlEventStore implements EventStore, ChainReader {
+export abstract class SqlEventStore implements EventStore, ChainReader, StreamCutter {
   private readonly listeners = new Set<() => void>();
 
   protected constructor(
@@ -177,10 +157,9 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
       params.push(options.toPosition);
     }
     params.push(options.limit);
-    const arrays = (this.db as Partial<{ queryArrays(sql: string, params: SqlValue[]): Promise<unknown[][]> }>).queryArrays;
-    if (arrays) {
+    if (this.db.queryArrays) {
       // Verify and export scan millions of rows: array rows avoid building an object per row.
-      const rows = await arrays.call(this.db, `${sql} ORDER BY position LIMIT ?`, params);
+      const rows = await this.db.queryArrays(`${sql} ORDER BY position LIMIT ?`, params);
       return rows.map(
         (a): ChainRow => ({
           position: Number(a[0]),
@@ -201,11 +180,7 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     return rows.map((r) => this.toChainRow(r));
   }
 
-  /**
-   * The last event of `stream` at or before a cut: the highest position <= `position`, or the
-   * highest position recorded at or before `at` (ISO UTC). Undefined when there is none.
-   */
-  async lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined> {
+  async lastInStream(stream: string, cut: StreamCut): Promise<{ position: number; revision: number } | undefined> {
     const params: SqlValue[] = [stream];
     let sql = 'SELECT position, revision FROM events WHERE stream = ?';
     if (cut.position !== undefined) {

@@ -31,6 +31,8 @@ export interface SqlDb extends SqlExecutor {
   lockedTransaction<T>(name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T>;
   /** Runs DDL (several statements). */
   exec(sql: string): Promise<void>;
+  /** Optional fast path: reader rows as arrays in column order (long sequential scans). */
+  queryArrays?(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,13 +1,13 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../../libs/event-store/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventStore, type StreamCutter } from '../../../../libs/event-store/src/index.js';
 import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { Projector, RegistryQueries } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
-import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type Clock, type IdGenerator } from './tokens.js';
+import { APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidV7Generator: IdGenerator = { next: () => uuidv7() };
@@ -17,7 +17,7 @@ async function openDb(config: AppConfig): Promise<SqlDb> {
   return new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
 }
 
-async function openStore(db: SqlDb, clock: Clock): Promise<EventStore> {
+async function openStore(db: SqlDb, clock: Clock): Promise<SqlEventStore> {
   if (db instanceof PostgresDb) return PostgresEventStore.open(db, clock, { listen: true });
   return SqliteEventStore.open(db as SqliteDb, clock);
 }
@@ -28,7 +28,7 @@ async function openStore(db: SqlDb, clock: Clock): Promise<EventStore> {
 export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(Projector) private readonly projector: Projector,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) private readonly store: SqlEventStore,
     @Inject(SQL_DB) private readonly db: SqlDb,
   ) {}
 
@@ -41,7 +41,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         { provide: ID_GENERATOR, useValue: overrides.ids ?? uuidV7Generator },
         {
           provide: POLICY,
-          useFactory: async (store: EventStore, ids: IdGenerator) => {
+          useFactory: async (store: SqlEventStore, ids: IdGenerator) => {
             const policy = loadPolicy(config);
             await recordPolicyIfChanged(store, ids, policy, config.POLICY_CHANGED_BY);
             return policy;
@@ -59,7 +59,10 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
         { provide: EVENT_STORE, useFactory: (db: SqlDb, clock: Clock) => openStore(db, clock), inject: [SQL_DB, CLOCK] },
-        { provide: Projector, useFactory: (db: SqlDb, store: EventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
+        // The SQL store has both optional capabilities; another adapter would bind its own (or none).
+        { provide: CHAIN_READER, useFactory: (store: SqlEventStore): ChainReader => store, inject: [EVENT_STORE] },
+        { provide: STREAM_CUTTER, useFactory: (store: SqlEventStore): StreamCutter => store, inject: [EVENT_STORE] },
+        { provide: Projector, useFactory: (db: SqlDb, store: SqlEventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
         { provide: RegistryQueries, useFactory: (db: SqlDb) => new RegistryQueries(db), inject: [SQL_DB] },
         { provide: IdempotencyStore, useFactory: (db: SqlDb) => new IdempotencyStore(db), inject: [SQL_DB] },
         {
@@ -81,7 +84,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
       ],
-      exports: [APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
+      exports: [APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, CHAIN_READER, STREAM_CUTTER, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
     };
   }
 
