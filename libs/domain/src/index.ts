@@ -7,3 +7,4 @@ export * from './model/commands.js';
 export * from './model/events.js';
 export * from './model/policy.js';
 export * from './model/decider.js';
+export * from './model/upcasting.js';

@@ -32,9 +32,12 @@ export interface RecordedEvent<D = unknown> {
   revision: number;
   position: number;
   recordedAt: string;
+  /** The payload's version as read: the type's current version once upcast (see upcasting.ts in the domain). */
   schemaVersion: number;
   data: D;
   metadata: EventMetadata;
+  /** The version stored (and hashed), present only when an upcaster changed the event on read. */
+  storedSchemaVersion?: number;
   /** Hash of the event at position - 1 (64 zeros for position 1); see docs/AUDIT.md. */
   prevHash?: string;
   /** SHA-256 (hex) of the RFC 8785 canonical envelope including prevHash. */

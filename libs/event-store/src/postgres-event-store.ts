@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
 import { canonicalize } from './jcs.js';
-import { SqlEventStore, type Clock } from './sql-event-store.js';
+import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 
 /** Key of the transaction-level advisory lock that serialises appends (any constant works). */
 export const APPEND_LOCK_KEY = 7_214_006_371;
@@ -19,14 +19,15 @@ export class PostgresEventStore extends SqlEventStore {
   private constructor(
     private readonly pgDb: PostgresDb,
     clock: Clock,
+    options: StoreOptions,
   ) {
-    super(pgDb, clock);
+    super(pgDb, clock, options.upcasters);
   }
 
-  static async open(db: PostgresDb, clock: Clock, options: { listen?: boolean } = {}): Promise<PostgresEventStore> {
+  static async open(db: PostgresDb, clock: Clock, options: StoreOptions & { listen?: boolean } = {}): Promise<PostgresEventStore> {
     // Under the migration lock: replicas starting together migrate once (libs/persistence).
     await migrate(db);
-    const store = new PostgresEventStore(db, clock);
+    const store = new PostgresEventStore(db, clock, options);
     if (options.listen) await store.listen();
     return store;
   }

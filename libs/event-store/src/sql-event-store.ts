@@ -1,4 +1,5 @@
 import type { SqlDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { EVENT_UPCASTERS, upcast, type UpcasterRegistry } from '../../domain/src/index.js';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
@@ -19,6 +20,11 @@ import { canonicalize } from './jcs.js';
 
 export interface Clock {
   now(): Date;
+}
+
+export interface StoreOptions {
+  /** Upcasters applied on read; default: the domain's EVENT_UPCASTERS. */
+  upcasters?: UpcasterRegistry;
 }
 
 interface EventRow {
@@ -49,6 +55,8 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
   protected constructor(
     protected readonly db: SqlDb,
     protected readonly clock: Clock,
+    /** Applied by readStream/readAll; readChain returns the stored rows as they are. */
+    private readonly upcasters: UpcasterRegistry = EVENT_UPCASTERS,
   ) {}
 
   protected abstract lockForAppend(tx: SqlExecutor): Promise<void>;
@@ -243,7 +251,14 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
     this.listeners.clear();
   }
 
+  /** Older payloads are upcast here, before any reader (the domain, projections, the relay) sees them. */
   private toRecorded(r: EventRow): RecordedEvent {
+    const stored = this.storedEvent(r);
+    const current = upcast(stored, this.upcasters);
+    return current === stored ? stored : { ...current, storedSchemaVersion: stored.schemaVersion };
+  }
+
+  private storedEvent(r: EventRow): RecordedEvent {
     return {
       id: r.id,
       type: r.type,

@@ -1,16 +1,16 @@
 import { migrate, type SqliteDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
-import { SqlEventStore, type Clock } from './sql-event-store.js';
+import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 
 /** The embedded default: one SQLite file in WAL mode; its single writer connection orders appends. */
 export class SqliteEventStore extends SqlEventStore {
-  private constructor(db: SqliteDb, clock: Clock) {
-    super(db, clock);
+  private constructor(db: SqliteDb, clock: Clock, options: StoreOptions) {
+    super(db, clock, options.upcasters);
   }
 
   /** Brings the schema up to date first (libs/persistence migrations; a no-op when it is). */
-  static async open(db: SqliteDb, clock: Clock): Promise<SqliteEventStore> {
+  static async open(db: SqliteDb, clock: Clock, options: StoreOptions = {}): Promise<SqliteEventStore> {
     await migrate(db);
-    return new SqliteEventStore(db, clock);
+    return new SqliteEventStore(db, clock, options);
   }
 
   protected async lockForAppend(_tx: SqlExecutor): Promise<void> {

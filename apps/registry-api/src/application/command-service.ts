@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  EVENT_SCHEMA_VERSION,
+  currentSchemaVersion,
   decide,
   evolve,
   initialModelState,
@@ -99,7 +99,7 @@ export class CommandService {
     return {
       id: this.ids.next(),
       type: e.type,
-      schemaVersion: EVENT_SCHEMA_VERSION,
+      schemaVersion: currentSchemaVersion(e.type),
       data: e.data,
       metadata: {
         actor: ctx.actor,
