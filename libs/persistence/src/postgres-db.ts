@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Row, SqlDb, SqlExecutor, SqlTx, SqlValue } from './sql-db.js';
+import type { HeldLock, Row, SqlDb, SqlExecutor, SqlTx, SqlValue } from './sql-db.js';
 
 // Positions and revisions fit in a double for any realistic store; return int8 as number.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -62,6 +62,31 @@ export class PostgresDb implements SqlDb {
    */
   lockedTransaction<T>(name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.inTransaction(name, fn);
+  }
+
+  async tryLock(name: string): Promise<HeldLock | undefined> {
+    const client = await this.pool.connect();
+    const key = "$1, hashtext(current_schema() || '/' || $2)";
+    try {
+      const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS ok`, [LOCKED_TRANSACTION_CLASS, name]);
+      if (rows[0].ok) {
+        return {
+          release: async () => {
+            try {
+              await client.query(`SELECT pg_advisory_unlock(${key})`, [LOCKED_TRANSACTION_CLASS, name]);
+              client.release();
+            } catch (err) {
+              client.release(err as Error);
+            }
+          },
+        };
+      }
+      client.release();
+      return undefined;
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
   }
 
   private async inTransaction<T>(lock: string | undefined, fn: (tx: SqlTx) => Promise<T>): Promise<T> {

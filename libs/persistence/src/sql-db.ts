@@ -12,6 +12,10 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
 }
 
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
 /** The executor inside a transaction; `exec` runs DDL (several statements) in it. */
 export interface SqlTx extends SqlExecutor {
   exec(sql: string): Promise<void>;
@@ -29,6 +33,13 @@ export interface SqlDb extends SqlExecutor {
    * write lock, taken at BEGIN and waited for up to busy_timeout).
    */
   lockedTransaction<T>(name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /**
+   * Takes the named lock if it is free, for work longer than a transaction (a projection
+   * rebuild); undefined when another holder has it. PostgreSQL: a session advisory lock on a
+   * connection held until release (or until that connection dies). SQLite: within this process,
+   * the only one that opens the file.
+   */
+  tryLock(name: string): Promise<HeldLock | undefined>;
   /** Runs DDL (several statements). */
   exec(sql: string): Promise<void>;
   /** Optional fast path: reader rows as arrays in column order (long sequential scans). */

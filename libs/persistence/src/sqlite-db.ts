@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { Mutex, type Row, type SqlDb, type SqlExecutor, type SqlTx, type SqlValue } from './sql-db.js';
+import { Mutex, type HeldLock, type Row, type SqlDb, type SqlExecutor, type SqlTx, type SqlValue } from './sql-db.js';
 
 class StatementCache {
   private readonly cache = new Map<string, StatementSync>();
@@ -83,6 +83,13 @@ export class SqliteDb implements SqlDb {
   /** BEGIN IMMEDIATE takes the file's write lock at once, so another process's locked transaction waits (busy_timeout) until this one commits. */
   lockedTransaction<T>(_name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.transaction(fn);
+  }
+
+  private readonly held = new Set<string>();
+  async tryLock(name: string): Promise<HeldLock | undefined> {
+    if (this.held.has(name)) return undefined;
+    this.held.add(name);
+    return { release: async () => void this.held.delete(name) };
   }
 
   async exec(sql: string): Promise<void> {

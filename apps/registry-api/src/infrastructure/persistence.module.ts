@@ -2,7 +2,7 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModu
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventStore, type StreamCutter } from '../../../../libs/event-store/src/index.js';
 import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Projector, RegistryQueries } from '../../../../libs/read-models/src/index.js';
+import { Projector, RegistryQueries, upgradeProjections } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
@@ -26,6 +26,10 @@ async function openStore(db: SqlDb, clock: Clock): Promise<SqlEventStore> {
 @Global()
 @Module({})
 export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger('Projections');
+  private readonly stopUpgrade = new AbortController();
+  private upgrading?: Promise<void>;
+
   constructor(
     @Inject(Projector) private readonly projector: Projector,
     @Inject(EVENT_STORE) private readonly store: SqlEventStore,
@@ -91,9 +95,20 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.projector.catchUp();
     this.projector.start();
+    // A projection whose version changed is rebuilt beside the live tables while the app serves.
+    this.upgrading = upgradeProjections(this.db, this.store, undefined, { signal: this.stopUpgrade.signal }).then(
+      (done) => {
+        for (const r of done) this.log.log(`projection '${r.projection}' rebuilt from version ${r.from} to ${r.to}: ${r.events} events, swapped in at position ${r.position}`);
+      },
+      (err: unknown) => {
+        if (!this.stopUpgrade.signal.aborted) this.log.error(`projection rebuild failed (retried at the next start): ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopUpgrade.abort();
+    await this.upgrading;
     await this.projector.stop();
     await this.store.close();
     await this.db.close();
