@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '../../libs/event-store/src/index.js';
 import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../libs/persistence/src/index.js';
-import { AUDIENCE, ISSUER, benchKey, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
+import { AUDIENCE, ISSUER, benchKey, benchLinkKeyFile, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
 
 const MODELS = Number(process.env.BENCH_MODELS ?? 10_000);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 20);
@@ -89,6 +89,8 @@ export async function benchCore(kind: 'sqlite' | 'postgres', port: number): Prom
     JWT_AUDIENCE: AUDIENCE,
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
     // The API alone: the relay has its own bench, and would share this process's core here.
     RELAY_ENABLED: 'false',
   };

@@ -112,3 +112,11 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** A private Ed25519 JWK for approval links: production refuses to start without one. */
+export async function benchLinkKeyFile(dir: string): Promise<string> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const file = join(dir, 'approval-link.jwk.json');
+  writeFileSync(file, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'EdDSA', kid: 'bench-link' }), { mode: 0o600 });
+  return file;
+}

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError, hasScope } from '../../domain/src/index.js';
+import { DomainError, hasScope, isValidModelName } from '../../domain/src/index.js';
 import { TokenVerifier, UnauthorizedError, type VerifiedActor } from './token-verifier.js';
 
 export const IS_PUBLIC = 'model-ledger:public';
@@ -47,7 +47,10 @@ export class ScopeGuard implements CanActivate {
     if (!required || required.length === 0) {
       throw new DomainError('MISSING_SCOPE', 'forbidden', 'this route declares no scope and is closed by default');
     }
-    const model = req.params?.name;
+    // Qualified scopes are matched only against a valid model name (length first): an invalid
+    // `:name` is covered by unqualified scopes alone, and the route's validation answers 400.
+    const name = req.params?.name;
+    const model = name !== undefined && isValidModelName(name) ? name : undefined;
     if (!required.some((s) => hasScope(req.actor!.scopes, s, model))) {
       throw new DomainError('MISSING_SCOPE', 'forbidden', `this call requires scope '${required.join("' or '")}'`, [], {
         requiredScope: required.length === 1 ? required[0] : required,

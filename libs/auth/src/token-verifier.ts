@@ -36,11 +36,42 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
+/**
+ * Scopes as granted. Unknown ones (an IdP's `openid`, `profile`, …) are kept but never cover
+ * anything: a route or the decider asks for a known scope, matched exactly or by qualifier.
+ */
 function scopesOf(payload: JWTPayload): string[] {
   const scope = payload.scope ?? payload.scp;
   if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
   if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string');
   return [];
+}
+
+/** Longest `sub` accepted: it is recorded as the actor of every event, so it stays a short printable id. */
+export const MAX_SUBJECT_LENGTH = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The actor's identity: a non-empty printable string, or the token is refused. */
+function subjectOf(payload: JWTPayload): string {
+  const sub: unknown = payload.sub;
+  if (typeof sub !== 'string') throw new UnauthorizedError("token claim 'sub' must be a string", 'TOKEN_INVALID');
+  if (sub.trim() === '') throw new UnauthorizedError("token claim 'sub' must not be empty", 'TOKEN_INVALID');
+  if (sub.length > MAX_SUBJECT_LENGTH || CONTROL_CHARACTERS.test(sub)) {
+    throw new UnauthorizedError(`token claim 'sub' must be at most ${MAX_SUBJECT_LENGTH} printable characters`, 'TOKEN_INVALID');
+  }
+  return sub;
+}
+
+/** A token issued in the future (beyond the clock leeway) was minted by a wrong clock or a forger. */
+function checkIssuedAt(payload: JWTPayload, now: number, leewaySeconds: number): void {
+  if (payload.iat === undefined) return;
+  if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) {
+    throw new UnauthorizedError("token claim 'iat' must be a number", 'TOKEN_INVALID');
+  }
+  if (payload.iat > now + leewaySeconds) {
+    throw new UnauthorizedError("token claim 'iat' is in the future (beyond the clock leeway)", 'TOKEN_INVALID');
+  }
 }
 
 /** Loads a PEM (SPKI) public key, a single JWK, or a JWKS from a file. */
@@ -98,7 +129,8 @@ export class TokenVerifier {
       if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new UnauthorizedError('token algorithm is not allowed', 'TOKEN_INVALID');
       throw new UnauthorizedError('token signature or format is invalid', 'TOKEN_INVALID');
     }
-    const actor = { sub: String(payload.sub), scopes: scopesOf(payload), claims: payload };
+    const actor = { sub: subjectOf(payload), scopes: scopesOf(payload), claims: payload };
+    checkIssuedAt(payload, now, this.options.clockToleranceSeconds);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(token, { actor, exp: Math.min(Number(payload.exp), now + 300) });
     return actor;

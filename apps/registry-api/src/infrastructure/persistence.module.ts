@@ -6,8 +6,9 @@ import { Projector, RegistryQueries, upgradeProjections } from '../../../../libs
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
+import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
-import { APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
+import { APPROVERS, APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidV7Generator: IdGenerator = { next: () => uuidv7() };
@@ -52,6 +53,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
           inject: [EVENT_STORE, ID_GENERATOR],
         },
+        { provide: APPROVERS, useFactory: () => loadApproverDirectory(config) },
         {
           provide: SQL_DB,
           useFactory: async () => {
@@ -88,7 +90,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
       ],
-      exports: [APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, CHAIN_READER, STREAM_CUTTER, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
+      exports: [APPROVERS, APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, CHAIN_READER, STREAM_CUTTER, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
     };
   }
 

@@ -1,5 +1,5 @@
 import { DomainError, conflict, forbidden, invalid, notFound } from '../errors.js';
-import { hasScope, Scopes } from '../scopes.js';
+import { hasScope, Scopes, type Scope } from '../scopes.js';
 import { parseSemver } from '../semver.js';
 import { judgeVersion } from '../semver-rules.js';
 import type { ModelCommand, RegisterVersion, Rollback, SetAlias, TransitionStage } from './commands.js';
@@ -11,6 +11,7 @@ import {
   productionVersion,
   type Actor,
   type ModelState,
+  type Stage,
   type VersionState,
 } from './types.js';
 
@@ -39,6 +40,26 @@ function requireScope(ctx: DecideContext, scope: string, model: string, why: str
   if (!hasScope(ctx.actor.scopes, scope, model)) {
     throw forbidden('MISSING_SCOPE', `${why} requires scope '${scope}'`, { requiredScope: scope });
   }
+}
+
+/**
+ * The authorization table for stage transitions (docs/GOVERNANCE.md): whatever enters or leaves
+ * Production changes what is served, whatever enters or leaves Archived retires a version or
+ * brings one back, so those need registry:promote; None ↔ Staging is registry:write.
+ */
+export function transitionScope(from: Stage, to: Stage): Scope {
+  const governed = (s: Stage) => s === 'Production' || s === 'Archived';
+  return governed(from) || governed(to) ? Scopes.promote : Scopes.write;
+}
+
+/** @prod is always protected (it is the Production stage); the others as the policy says. */
+export function isProtectedAlias(policy: PromotionPolicy, model: string, alias: string): boolean {
+  return alias === PROD_ALIAS || policy.protectedAliases(model).includes(alias);
+}
+
+/** Setting, moving or deleting a protected alias needs registry:promote; any other alias registry:write. */
+export function aliasScope(policy: PromotionPolicy, model: string, alias: string): Scope {
+  return isProtectedAlias(policy, model, alias) ? Scopes.promote : Scopes.write;
 }
 
 /** Throws one error listing every unmet requirement, not just the first. */
@@ -166,6 +187,8 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
 
 function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideContext): ModelEvent[] {
   const v = requireVersion(state, cmd.version);
+  // Authorization first, so a refusal never tells a caller more about the state than the scope check.
+  requireScope(ctx, transitionScope(v.stage, cmd.stage), state.name, `moving version ${v.version} from ${v.stage} to ${cmd.stage}`);
   if (v.stage === cmd.stage) {
     throw conflict('ALREADY_IN_STAGE', `version ${v.version} is already in ${cmd.stage}`, { stage: v.stage });
   }
@@ -184,7 +207,6 @@ function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideCo
       return events;
     }
     case 'Production': {
-      requireScope(ctx, Scopes.promote, state.name, 'promotion to Production');
       if (v.approvalStatus === 'Rejected') {
         throw conflict('VERSION_REJECTED', `version ${v.version} was rejected and cannot be promoted`);
       }
@@ -197,10 +219,8 @@ function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideCo
       enforceChecklist(state, v, { kind: 'stage', stage: 'Production' }, ctx);
       return promoteToProduction(state, v, cmd.archiveExisting ?? true, ctx.policy.id);
     }
-    case 'Archived': {
-      requireScope(ctx, Scopes.promote, state.name, 'archiving a version');
+    case 'Archived':
       return archiveEvents(state, v, undefined);
-    }
   }
 }
 
@@ -210,6 +230,10 @@ function decideSetAlias(state: ModelState, cmd: SetAlias, ctx: DecideContext): M
       { field: 'alias', rule: 'pattern', message: `must match ${ALIAS_PATTERN.source}` },
     ]);
   }
+  requireModel(state);
+  // The scope depends on the alias alone, so it is checked before the version is even looked up.
+  const isProtected = isProtectedAlias(ctx.policy, state.name, cmd.alias);
+  requireScope(ctx, aliasScope(ctx.policy, state.name, cmd.alias), state.name, `setting ${isProtected ? 'protected ' : ''}alias '${cmd.alias}'`);
   const v = requireVersion(state, cmd.version);
   if (state.aliases[cmd.alias] === v.version) return [];
   if (cmd.alias === PROD_ALIAS) {
@@ -218,8 +242,7 @@ function decideSetAlias(state: ModelState, cmd: SetAlias, ctx: DecideContext): M
   if (v.stage === 'Archived') {
     throw conflict('VERSION_ARCHIVED', `version ${v.version} is archived; an alias must point at a live version`);
   }
-  if (ctx.policy.protectedAliases(state.name).includes(cmd.alias)) {
-    requireScope(ctx, Scopes.promote, state.name, `moving protected alias '${cmd.alias}'`);
+  if (isProtected) {
     if (v.approvalStatus === 'Rejected') {
       throw conflict('VERSION_REJECTED', `version ${v.version} was rejected`);
     }
@@ -317,6 +340,8 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
       return decideSetAlias(state, command, ctx);
     case 'RemoveAlias': {
       requireModel(state);
+      const isProtected = isProtectedAlias(ctx.policy, state.name, command.alias);
+      requireScope(ctx, aliasScope(ctx.policy, state.name, command.alias), state.name, `removing ${isProtected ? 'protected ' : ''}alias '${command.alias}'`);
       const current = state.aliases[command.alias];
       if (current === undefined) {
         throw notFound('ALIAS_NOT_FOUND', `model '${state.name}' has no alias '${command.alias}'`);
@@ -326,9 +351,6 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
           'PROD_ALIAS_FOLLOWS_STAGE',
           `@${PROD_ALIAS} follows the Production stage; archive version ${current} or roll back instead`,
         );
-      }
-      if (ctx.policy.protectedAliases(state.name).includes(command.alias)) {
-        requireScope(ctx, Scopes.promote, state.name, `removing protected alias '${command.alias}'`);
       }
       return [{ type: 'AliasRemoved', data: { alias: command.alias, version: current } }];
     }

@@ -1,6 +1,6 @@
 import { DomainError } from '../errors.js';
 import type { ModelCommand } from './commands.js';
-import { decide, evolve, fold } from './decider.js';
+import { aliasScope, decide, evolve, fold, transitionScope } from './decider.js';
 import type { ModelEvent, RecordedModelEvent } from './events.js';
 import { corePolicy } from './policy.js';
 import { initialModelState, productionVersion, type Actor, type ModelState } from './types.js';
@@ -121,8 +121,12 @@ describe('decider', () => {
     expect(events.map((e) => e.type)).toEqual(['RolledBack', 'VersionArchived', 'VersionPromoted', 'AliasSet']);
     expect(productionVersion(state)?.version).toBe('1.0.0');
     expect(state.versions['1.1.0'].stage).toBe('Archived');
-    // An archived version may be re-staged for re-evaluation.
-    expect(run(state, { type: 'TransitionStage', version: '1.1.0', stage: 'Staging' }).state.versions['1.1.0'].stage).toBe('Staging');
+    // An archived version may be re-staged for re-evaluation, by someone who may promote.
+    expect(error(() => run(state, { type: 'TransitionStage', version: '1.1.0', stage: 'Staging' }, alice))).toMatchObject({
+      code: 'MISSING_SCOPE',
+      extra: { requiredScope: 'registry:promote' },
+    });
+    expect(run(state, { type: 'TransitionStage', version: '1.1.0', stage: 'Staging' }, rm).state.versions['1.1.0'].stage).toBe('Staging');
   });
 
   test('rollback targets only approved versions that served in Production before', () => {
@@ -175,12 +179,58 @@ describe('decider', () => {
     expect(error(() => run(viaAlias.state, { type: 'RemoveAlias', alias: 'prod' }, rm)).code).toBe('PROD_ALIAS_FOLLOWS_STAGE');
   });
 
-  test('leaving Production for Staging takes @prod along', () => {
+  test('leaving Production for Staging needs registry:promote and takes @prod along', () => {
     let s = approve(withVersions('1.0.0'), '1.0.0');
     s = promote(s, '1.0.0').state;
-    const { state, events } = run(s, { type: 'TransitionStage', version: '1.0.0', stage: 'Staging' });
+    expect(error(() => run(s, { type: 'TransitionStage', version: '1.0.0', stage: 'Staging' }, alice))).toMatchObject({
+      code: 'MISSING_SCOPE',
+      kind: 'forbidden',
+      extra: { requiredScope: 'registry:promote' },
+    });
+    const { state, events } = run(s, { type: 'TransitionStage', version: '1.0.0', stage: 'Staging' }, rm);
     expect(events.map((e) => e.type)).toEqual(['AliasRemoved', 'StageChanged']);
     expect(state.aliases).toEqual({});
+  });
+
+  test('the scope table: Production and Archived on either side need registry:promote, None ↔ Staging registry:write', () => {
+    const promoteNeeded = ['None>Production', 'None>Archived', 'Staging>Production', 'Staging>Archived', 'Production>Staging', 'Production>Archived', 'Archived>Staging', 'Archived>Production', 'Production>Production', 'Archived>Archived'];
+    for (const from of ['None', 'Staging', 'Production', 'Archived'] as const) {
+      // None is never a target: versions start there and cannot go back.
+      for (const to of ['Staging', 'Production', 'Archived'] as const) {
+        const expected = promoteNeeded.includes(`${from}>${to}`) ? 'registry:promote' : 'registry:write';
+        expect(`${from}>${to}: ${transitionScope(from, to)}`).toBe(`${from}>${to}: ${expected}`);
+      }
+    }
+    expect(aliasScope(policy, 'churn', 'prod')).toBe('registry:promote');
+    expect(aliasScope(policy, 'churn', 'champion')).toBe('registry:promote');
+    expect(aliasScope(policy, 'churn', 'canary')).toBe('registry:write');
+    // @prod stays protected even when a policy forgets to list it.
+    expect(aliasScope(corePolicy({ protectedAliases: ['champion'] }), 'churn', 'prod')).toBe('registry:promote');
+  });
+
+  test('plain aliases need registry:write, protected ones registry:promote, for set, move and delete alike', () => {
+    let s = approve(withVersions('1.0.0', '1.1.0'), '1.0.0');
+    s = approve(s, '1.1.0');
+    const promoteOnly: Actor = { sub: 'p', scopes: ['registry:promote'] };
+    expect(error(() => run(s, { type: 'SetAlias', alias: 'canary', version: '1.0.0' }, promoteOnly)).extra).toEqual({ requiredScope: 'registry:write' });
+    s = run(s, { type: 'SetAlias', alias: 'canary', version: '1.0.0' }, alice).state;
+    s = run(s, { type: 'SetAlias', alias: 'champion', version: '1.0.0' }, rm).state;
+    expect(error(() => run(s, { type: 'SetAlias', alias: 'champion', version: '1.1.0' }, alice)).extra).toEqual({ requiredScope: 'registry:promote' });
+    expect(error(() => run(s, { type: 'RemoveAlias', alias: 'champion' }, alice)).extra).toEqual({ requiredScope: 'registry:promote' });
+    expect(error(() => run(s, { type: 'RemoveAlias', alias: 'canary' }, promoteOnly)).extra).toEqual({ requiredScope: 'registry:write' });
+    // Refused before the version is looked up, and even when it would be a no-op: the answer must not depend on the state.
+    expect(error(() => run(s, { type: 'SetAlias', alias: 'champion', version: '9.9.9' }, alice)).code).toBe('MISSING_SCOPE');
+    expect(error(() => run(s, { type: 'SetAlias', alias: 'champion', version: '1.0.0' }, alice)).code).toBe('MISSING_SCOPE');
+    expect(run(s, { type: 'RemoveAlias', alias: 'champion' }, rm).events.map((e) => e.type)).toEqual(['AliasRemoved']);
+    expect(run(s, { type: 'RemoveAlias', alias: 'canary' }, alice).events.map((e) => e.type)).toEqual(['AliasRemoved']);
+  });
+
+  test('qualified scopes keep working for the models they name', () => {
+    const s = approve(withVersions('1.0.0'), '1.0.0');
+    const churnOnly: Actor = { sub: 'q', scopes: ['registry:promote:chu*'] };
+    const fraudOnly: Actor = { sub: 'q', scopes: ['registry:promote:fraud-*'] };
+    expect(run(s, { type: 'SetAlias', alias: 'prod', version: '1.0.0' }, churnOnly).events.map((e) => e.type)).toEqual(['VersionPromoted', 'AliasSet']);
+    expect(error(() => run(s, { type: 'SetAlias', alias: 'prod', version: '1.0.0' }, fraudOnly)).code).toBe('MISSING_SCOPE');
   });
 
   test('gate results are recorded per gate; the latest result of a gate wins', () => {

@@ -1,4 +1,5 @@
 import { invalid, type ErrorDetail } from '../errors.js';
+import { globMatches } from '../scopes.js';
 import { productionVersion, type ModelState, type VersionState } from './types.js';
 
 /** One item of the promotion checklist; `met: false` items are what blocks a promotion. */
@@ -202,14 +203,10 @@ export function parsePolicyDocument(raw: unknown): PolicyDocument {
   return doc;
 }
 
-function matches(pattern: string, name: string): boolean {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`).test(name);
-}
-
 /** The rules in force for one model: the first matching override over the default. */
 export function rulesFor(doc: PolicyDocument, modelName: string): PolicyRules & { override?: string } {
-  const o = doc.overrides.find((x) => matches(x.match, modelName));
+  // The same linear matcher as qualified scopes: a pattern with many stars cannot stall a request.
+  const o = doc.overrides.find((x) => globMatches(x.match, modelName));
   if (!o) return doc.default;
   return {
     requiredApprovals: o.requiredApprovals ?? doc.default.requiredApprovals,

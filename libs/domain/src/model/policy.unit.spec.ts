@@ -56,6 +56,12 @@ describe('policy document', () => {
     expect(rulesFor(doc, 'fraud-eu').gates.production.map((g) => g.name)).toEqual(['model-card', 'offline-quality', 'fairness']);
   });
 
+  test('a pattern with many stars matches like any other (linear matcher, no regex)', () => {
+    const many = parsePolicyDocument({ overrides: [{ match: '*-*-*-*-*-*-*-*-x', requiredApprovals: 3 }] });
+    expect(rulesFor(many, `a${'-'.repeat(127)}`).requiredApprovals).toBe(1);
+    expect(rulesFor(many, 'a-b-c-d-e-f-g-h-x')).toMatchObject({ requiredApprovals: 3, override: '*-*-*-*-*-*-*-*-x' });
+  });
+
   test('an invalid document is refused with every problem and its path', () => {
     const e = refusal(() =>
       parsePolicyDocument({ default: { requiredApprovals: 0, gates: { prod: [] } }, overrides: [{ match: 'Fraud', gates: { production: [{ name: 'offline-quality' }] } }], extra: 1 }),

@@ -5,6 +5,7 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 export const ARTIFACT_FORMATS = ['onnx', 'torchscript', 'savedmodel', 'safetensors', 'gguf', 'pickle', 'joblib', 'other'] as const;
 export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
 
+export const MODEL_NAME_MAX_LENGTH = 128;
 export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 export const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;

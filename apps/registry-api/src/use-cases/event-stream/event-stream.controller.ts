@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
+import { CurrentActor, RequireScopes, type VerifiedActor } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { EventStreamHandler, parseStreamFilter } from './event-stream.handler.js';
 
@@ -23,6 +23,7 @@ export class EventStreamController {
     @Query('model') model: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
+    @CurrentActor() actor: VerifiedActor,
   ): void {
     // Validated before the stream opens, so bad input is still a problem+json response.
     const filter = parseStreamFilter({ types, model }, lastEventId);
@@ -34,6 +35,7 @@ export class EventStreamController {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    this.handler.stream(reply.raw, filter);
+    // The stream ends when the token does (`exp` is required by the verifier).
+    this.handler.stream(reply.raw, filter, undefined, Number(actor.claims.exp) * 1000);
   }
 }

@@ -14,6 +14,10 @@ export interface StreamFilter {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** setTimeout fires at once for delays past 2^31-1 ms; longer waits are taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type OpenStream = { sub: Subscription; res: ServerResponse; timer: NodeJS.Timeout; expiry?: NodeJS.Timeout };
 
 const badRequest = (code: string, detail: string, field: string, rule: string, message: string) =>
   new ProblemException({ status: 400, code, detail, errors: [{ field, rule, message }] });
@@ -67,7 +71,7 @@ export function parseStreamFilter(query: { types?: string; model?: string }, las
 @Injectable()
 export class EventStreamHandler implements OnModuleDestroy {
   private readonly facts: VersionFactsLookup;
-  private readonly open = new Set<{ sub: Subscription; res: ServerResponse; timer: NodeJS.Timeout }>();
+  private readonly open = new Set<OpenStream>();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
     this.facts = new VersionFactsLookup(store);
@@ -80,16 +84,22 @@ export class EventStreamHandler implements OnModuleDestroy {
     return true;
   }
 
-  stream(res: ServerResponse, filter: StreamFilter, pollMs = 1000): void {
+  /**
+   * `expiresAtMs`: when the caller's token expires. The stream then gets a `token-expired` event
+   * saying so and ends: a token must not keep delivering events past its lifetime. The client
+   * reconnects with a fresh token and Last-Event-ID.
+   */
+  stream(res: ServerResponse, filter: StreamFilter, pollMs = 1000, expiresAtMs?: number): void {
     const write = (chunk: string) =>
       new Promise<void>((resolve) => {
-        if (res.destroyed || res.write(chunk)) resolve();
+        if (res.destroyed || res.writableEnded || res.write(chunk)) resolve();
         else res.once('drain', () => resolve());
       });
+    let expired = false;
     void write('retry: 2000\n\n');
     const sub = subscribeToAll(this.store, { fromPosition: filter.fromPosition, pollMs, batchSize: 200 }, async (events) => {
       for (const e of events) {
-        if (res.destroyed) return;
+        if (res.destroyed || expired) return;
         if (!this.matches(e, filter)) continue;
         const ce = (await this.facts.toCloudEvents([e]))[0];
         await write(`id: ${e.position}\nevent: ${cloudEventType(e)}\ndata: ${JSON.stringify(ce)}\n\n`);
@@ -97,14 +107,30 @@ export class EventStreamHandler implements OnModuleDestroy {
     });
     // Comment lines keep proxies from closing an idle stream.
     const timer = setInterval(() => void write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const entry = { sub, res, timer };
+    const entry: OpenStream = { sub, res, timer };
     this.open.add(entry);
     res.on('close', () => void this.close(entry));
+    if (expiresAtMs !== undefined) {
+      const expire = () => {
+        const left = expiresAtMs - Date.now();
+        if (left > 0) {
+          entry.expiry = setTimeout(expire, Math.min(left, MAX_TIMER_MS));
+          return;
+        }
+        expired = true;
+        const data = JSON.stringify({ code: 'TOKEN_EXPIRED', detail: 'the bearer token of this stream expired; reconnect with a new token and Last-Event-ID' });
+        // Ended at once, not after a drain: a client that stopped reading must not hold the stream open.
+        res.end(`: token expired, closing\nevent: token-expired\ndata: ${data}\n\n`);
+        void this.close(entry);
+      };
+      expire();
+    }
   }
 
-  private async close(entry: { sub: Subscription; res: ServerResponse; timer: NodeJS.Timeout }): Promise<void> {
+  private async close(entry: OpenStream): Promise<void> {
     if (!this.open.delete(entry)) return;
     clearInterval(entry.timer);
+    clearTimeout(entry.expiry);
     await entry.sub.stop();
     if (!entry.res.writableEnded) entry.res.end();
   }

@@ -21,10 +21,10 @@ export class TransitionStageController {
 
   @Post()
   @HttpCode(200)
-  // Staging needs registry:write; Production and Archived need registry:promote (checked by the decider).
+  // The decider asks for the cell's scope (docs/GOVERNANCE.md, authorization table): Production and Archived on either side need registry:promote.
   @RequireScopes(Scopes.write, Scopes.promote)
   @ApiOperation({
-    summary: 'Move a version to Staging (registry:write), Production or Archived (registry:promote). Promotion archives the incumbent and moves @prod in one append.',
+    summary: 'Move a version between stages: None → Staging needs registry:write; entering or leaving Production or Archived needs registry:promote. Promotion archives the incumbent and moves @prod in one append.',
   })
   async transition(@Param() p: VersionParams, @Body() dto: TransitionStageDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(p.name, p.version, dto, ctx);
