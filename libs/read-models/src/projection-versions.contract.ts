@@ -67,10 +67,10 @@ export function projectionVersionsContract(open: () => Promise<{ db: SqlDb; stor
     let rebuilding = true;
     let concurrentAppends = 0;
     const writer = (async () => {
-      while (rebuilding) {
+      while (rebuilding && concurrentAppends < 20) {
         await addModel(fx.store, next++);
         concurrentAppends++;
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setTimeout(r, 10));
       }
     })();
     const report = await upgradeProjections(fx.db, fx.store, v2projections, {
