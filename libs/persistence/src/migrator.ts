@@ -125,6 +125,6 @@ async function tableNamesIn(tx: SqlTx, dialect: Dialect): Promise<string[]> {
 /** One line for logs and the migrate CLI. */
 export function describeMigration(r: MigrationReport): string {
   if (r.applied.length === 0) return `schema up to date at version ${r.to}`;
-  const list = r.applied.map((a) => `${a.version} ${a.name}${a.how === 'baseline' ? ' (baseline: existing schema recorded)' : ''}`).join(', ');
+  const list = r.applied.map((a) => `${a.version} ${a.name}${a.how === 'baseline' ? ' (recorded: the schema already existed)' : ''}`).join(', ');
   return `schema migrated from version ${r.from} to ${r.to}: ${list}`;
 }
