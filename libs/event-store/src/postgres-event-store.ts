@@ -45,6 +45,8 @@ export class PostgresEventStore extends SqlEventStore {
    * Takes the append lock and queues the NOTIFY in one round trip: NOTIFY is delivered only at
    * commit (and dropped on rollback), so other processes' subscribers wake without a poll.
    */
+  protected readonly idempotencyKeyExpr = "(metadata->>'idempotencyKey')";
+
   protected async lockForAppend(tx: SqlExecutor): Promise<void> {
     await tx.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY}), pg_notify('${NOTIFY_CHANNEL}', '')`);
   }

@@ -13,6 +13,8 @@ export class SqliteEventStore extends SqlEventStore {
     return new SqliteEventStore(db, clock, options);
   }
 
+  protected readonly idempotencyKeyExpr = "json_extract(metadata, '$.idempotencyKey')";
+
   protected async lockForAppend(_tx: SqlExecutor): Promise<void> {
     // BEGIN IMMEDIATE already holds the database's write lock.
   }

@@ -1,4 +1,4 @@
-import type { Dialect } from './sql-db.js';
+import type { Dialect, SqlExecutor } from './sql-db.js';
 
 /**
  * One forward-only schema change, as SQL for each store. Migrations are applied in version
@@ -11,6 +11,12 @@ export interface Migration {
   name: string;
   sqlite: string;
   postgres: string;
+  /**
+   * Rarely needed: true when this database already has the change because a build written
+   * before the migration existed made it at start-up. The migration is then recorded as
+   * `baseline` instead of run (its SQL would fail on the existing column or index).
+   */
+  alreadyPresent?(tx: SqlExecutor, dialect: Dialect): Promise<boolean>;
 }
 
 export function migrationSql(m: Migration, dialect: Dialect): string {

@@ -9,8 +9,9 @@ export interface AppliedMigration {
   version: number;
   name: string;
   /**
-   * `applied`: its SQL ran here. `baseline`: the database predates migrations and already had
-   * this schema, so it was recorded (and only the tables that build created lazily were added).
+   * `applied`: its SQL ran here. `baseline`: the database already had this schema from a build
+   * before the migration existed, so it was recorded (migration 1: only the tables that build
+   * created lazily were added).
    */
   how: 'applied' | 'baseline';
 }
@@ -106,6 +107,10 @@ export async function migrate(db: SqlDb, migrations: readonly Migration[] = MIGR
     }
     for (; next <= newest; next++) {
       const m = migrations[next - 1];
+      if (await m.alreadyPresent?.(tx, db.dialect)) {
+        await record(m, 'baseline');
+        continue;
+      }
       await tx.exec(migrationSql(m, db.dialect));
       await record(m, 'applied');
     }

@@ -70,7 +70,12 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         { provide: STREAM_CUTTER, useFactory: (store: SqlEventStore): StreamCutter => store, inject: [EVENT_STORE] },
         { provide: Projector, useFactory: (db: SqlDb, store: SqlEventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
         { provide: RegistryQueries, useFactory: (db: SqlDb) => new RegistryQueries(db), inject: [SQL_DB] },
-        { provide: IdempotencyStore, useFactory: (db: SqlDb) => new IdempotencyStore(db), inject: [SQL_DB] },
+        {
+          provide: IdempotencyStore,
+          useFactory: (db: SqlDb) =>
+            new IdempotencyStore(db, { retentionMs: config.IDEMPOTENCY_RETENTION_HOURS * 3600_000, leaseMs: config.IDEMPOTENCY_LEASE_SECONDS * 1000 }),
+          inject: [SQL_DB],
+        },
         {
           provide: TokenVerifier,
           useFactory: async () => {

@@ -78,6 +78,17 @@ export function migratorContract(open: () => Promise<MigratorFixture>, options: 
     expect((await applied(fx.db))[0].how).toBe('baseline');
   });
 
+  test('a database from a build that made a later change itself before its migration existed: that migration is recorded, not re-run', async () => {
+    // What main wrote between the idempotency leases (made at start-up) and migrations.
+    await fx.db.exec(migrationSql(MIGRATIONS[0], fx.db.dialect));
+    await fx.db.exec('ALTER TABLE idempotency_keys ADD COLUMN owner TEXT; ALTER TABLE idempotency_keys ADD COLUMN lease_until TEXT');
+    await fx.db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at)');
+    const report = await migrate(fx.db);
+    const leases = MIGRATIONS.find((m) => m.name === 'idempotency-leases')!;
+    expect(report.applied.find((a) => a.version === leases.version)).toEqual({ version: leases.version, name: leases.name, how: 'baseline' });
+    expect(report.applied.find((a) => a.name === 'projection-versions')?.how).toBe('applied');
+  });
+
   test('a new migration file is applied once, on top of the recorded ones', async () => {
     await migrate(fx.db);
     const next = extra(MIGRATIONS.length + 1, 'CREATE TABLE widgets (id TEXT PRIMARY KEY)');

@@ -18,15 +18,16 @@ export class EventStreamController {
   @ApiQuery({ name: 'types', required: false, description: 'comma-separated CloudEvents types or stored event types' })
   @ApiQuery({ name: 'model', required: false })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'position of the last event received' })
-  stream(
+  async stream(
     @Query('types') types: string | undefined,
     @Query('model') model: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
     @CurrentActor() actor: VerifiedActor,
-  ): void {
+  ): Promise<void> {
     // Validated before the stream opens, so bad input is still a problem+json response.
     const filter = parseStreamFilter({ types, model }, lastEventId);
+    await this.handler.checkResumePoint(filter);
     // Fastify would end the response when the handler returns; take the raw socket over instead.
     reply.hijack();
     reply.raw.writeHead(200, {

@@ -5,6 +5,7 @@ import { Public } from '../../../../../libs/auth/src/index.js';
 import type { EventStore } from '../../../../../libs/event-store/src/index.js';
 import { Projector } from '../../../../../libs/read-models/src/index.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
+import { CommandService } from '../../application/command-service.js';
 import { RELAY } from '../../infrastructure/relay.module.js';
 import type { Relay } from '../../../../../libs/relay/src/index.js';
 
@@ -17,6 +18,7 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projector: Projector,
+    private readonly commands: CommandService,
     @Optional() @Inject(RELAY) private readonly relay?: Relay | null,
   ) {}
 
@@ -41,7 +43,10 @@ export class HealthController {
       const stalled = lag > 0 && Date.now() - status.lastProgressAt > STALL_MS;
       checks.eventStore = { status: 'up', head };
       checks.projections = { status: stalled ? 'stalled' : 'ok', position: status.position, lag, ...(status.lastError ? { lastError: status.lastError } : {}) };
-      ok = !stalled;
+      // Ready means ready for writes at normal latency: the hot model streams are folded first.
+      const warmup = await this.commands.warmupStatus(1000);
+      checks.warmup = warmup;
+      ok = !stalled && warmup.status !== 'warming';
       // A lagging relay (broker down) is reported but keeps the API ready: writes must go on.
       if (this.relay) checks.relay = await this.relayCheck(this.relay);
     } catch (err) {
