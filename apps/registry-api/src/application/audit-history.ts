@@ -10,6 +10,7 @@ import {
 } from '../../../../libs/domain/src/index.js';
 import type { EventStore, RecordedEvent, StreamCutter } from '../../../../libs/event-store/src/index.js';
 import { EVENT_STORE, STREAM_CUTTER } from '../infrastructure/tokens.js';
+import { parseRfc3339 } from '../use-cases/shared/instant.js';
 import { toModelEvent } from './command-service.js';
 
 /** A point in history: an instant (events recorded at or before it) or a global position. */
@@ -46,16 +47,13 @@ export function summarise(e: RecordedEvent): EventSummary {
   };
 }
 
-/** Parses an RFC 3339 instant (with an explicit offset) to its canonical UTC form. */
+/** Parses an RFC 3339 instant (with an explicit offset, every field in range) to its canonical UTC form. */
 export function parseInstant(value: string, field: string): string {
-  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-  const ms = Date.parse(value);
-  if (!rfc3339.test(value) || Number.isNaN(ms)) {
-    throw invalid('INVALID_INSTANT', `${field} '${value}' is not an RFC 3339 instant`, [
-      { field, rule: 'rfc3339', message: 'expected e.g. 2026-03-03T14:00:00Z or 2026-03-03T15:00:00+01:00' },
-    ]);
+  const parsed = parseRfc3339(value);
+  if (!parsed.ok) {
+    throw invalid('INVALID_INSTANT', `${field} is not an RFC 3339 instant: ${parsed.why}`, [{ field, rule: 'rfc3339', message: parsed.why }]);
   }
-  return new Date(ms).toISOString();
+  return parsed.date.toISOString();
 }
 
 export interface HistoricState {

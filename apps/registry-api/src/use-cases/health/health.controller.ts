@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../../../../libs/auth/src/index.js';
 import type { EventStore } from '../../../../../libs/event-store/src/index.js';
@@ -24,6 +25,7 @@ export class HealthController {
 
   @Get('live')
   @Public()
+  @ApiBody2xx('HealthLive')
   @ApiOperation({ summary: 'The process is up' })
   live() {
     return { status: 'ok' };
@@ -31,6 +33,8 @@ export class HealthController {
 
   @Get('ready')
   @Public()
+  @ApiBody2xx('HealthReady')
+  @ApiResponse({ status: 503, description: 'The event store does not answer or projections are stalled', schema: { $ref: '#/components/schemas/HealthReady' } })
   @ApiOperation({ summary: 'The event store answers and projections are not stalled' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks: Record<string, unknown> = {};
