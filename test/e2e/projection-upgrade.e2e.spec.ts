@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDb } from '../../libs/persistence/src/index.js';
+import { registryProjection } from '../../libs/read-models/src/index.js';
 import { startTestApp } from '../support/app.js';
 
 /**
@@ -24,7 +25,7 @@ describe('projection rebuild at start-up', () => {
 
     // As if an older build had written these tables: version 0, and rows that a fold would not produce.
     const db = new SqliteDb(join(dir, 'ledger.db'));
-    await db.run("INSERT INTO projection_versions (projection, version, rebuilt_at) VALUES ('registry', 0, 'then')");
+    await db.run("INSERT INTO projection_versions (projection, version, rebuilt_at) VALUES ('registry', 0, 'then') ON CONFLICT (projection) DO UPDATE SET version = 0");
     await db.run("DELETE FROM rm_models WHERE name = 'b'");
     await db.run("INSERT INTO rm_models (name, owners_idx, tags_idx, doc) VALUES ('ghost', '||', '||', '{\"name\":\"ghost\"}')");
     await db.close();
@@ -44,7 +45,7 @@ describe('projection rebuild at start-up', () => {
       await second.close();
     }
     const after = new SqliteDb(join(dir, 'ledger.db'));
-    expect(await after.query("SELECT version FROM projection_versions WHERE projection = 'registry'")).toEqual([{ version: 1 }]);
+    expect(await after.query("SELECT version FROM projection_versions WHERE projection = 'registry'")).toEqual([{ version: registryProjection.version }]);
     await after.close();
   });
 });

@@ -4,7 +4,8 @@ import { runAuditCli } from '../../apps/registry-api/src/cli/audit-cli.js';
 import { validateConfig } from '../../apps/registry-api/src/config.js';
 import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
 import { MIGRATIONS, type SqlDb } from '../../libs/persistence/src/index.js';
-import { rebuildAndCompare } from '../../libs/read-models/src/index.js';
+import { ALL_PROJECTIONS, rebuildAndCompare, storedProjectionVersions } from '../../libs/read-models/src/index.js';
+import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { startTestApp, versionBody } from '../support/app.js';
 
 export const FIXTURE = join(import.meta.dirname, 'fixture-9913c36');
@@ -81,6 +82,16 @@ export function upgradeScenarios(prepare: () => Promise<{ target: UpgradeTarget;
         const past = await t.call('GET', `/v1/audit/models/churn/state?position=${before[before.length - 1].position}`, { token: reader });
         expect(past.status).toBe(200);
         newKeys = (await t.call('GET', '/v1/audit/keys', { token: reader })).body.keys;
+        // Projections whose code changed since that build are rebuilt in the background: wait for the swap.
+        const appDb = t.app.get<SqlDb>(SQL_DB);
+        const behind = async () => {
+          const stored = await storedProjectionVersions(appDb);
+          return ALL_PROJECTIONS.filter((p) => (stored.get(p.name) ?? 1) !== p.version).map((p) => p.name);
+        };
+        for (let i = 0; (await behind()).length > 0; i++) {
+          if (i > 200) throw new Error(`projections not rebuilt: ${(await behind()).join(', ')}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await new Promise((r) => setTimeout(r, 300));
       } finally {
         await t.close();

@@ -119,7 +119,8 @@ export interface Projection {
 
 export const registryProjection: Projection = {
   name: 'registry',
-  version: 1,
+  // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
+  version: 2,
   tables: ['models', 'versions', 'aliases'],
   async apply(rows, e) {
     const model = modelOf(e);
@@ -130,7 +131,7 @@ export const registryProjection: Projection = {
     const version = versionOf(e);
     if (version) {
       const vBefore = await rows.get<VersionRow>('versions', [model, version]);
-      const vAfter = evolveVersionRow(vBefore, e);
+      const vAfter = evolveVersionRow(vBefore, e, after?.versionCount);
       if (vAfter && vAfter !== vBefore) rows.put('versions', [model, version], vAfter);
     }
     const alias = aliasChange(e);
