@@ -5,3 +5,4 @@ export * from './uuidv7.js';
 export * from './migration.js';
 export * from './migrator.js';
 export { MIGRATIONS } from './migrations/index.js';
+export * from './store-unavailable.js';
