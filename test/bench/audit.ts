@@ -16,7 +16,7 @@ import { AuditHistory } from '../../apps/registry-api/src/application/audit-hist
 import { EVENT_STORE } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { devAuditKeyFile, loadAuditKey, verifyStore, writeCheckpoint } from '../../libs/audit/src/index.js';
 import { ensureDevSigningKey, signDevToken } from '../../libs/auth/src/index.js';
-import { hashInput, SqliteEventStore, type EventStore, type NewEvent } from '../../libs/event-store/src/index.js';
+import { hashInput, SqliteEventStore, type EventStore, type NewEvent, type SqlEventStore } from '../../libs/event-store/src/index.js';
 import { SqliteDb, uuidv7 } from '../../libs/persistence/src/index.js';
 
 const VERIFY_EVENTS = Number(process.env.BENCH_AUDIT_VERIFY_EVENTS ?? 1_000_000);
@@ -61,8 +61,8 @@ async function seed100k(store: EventStore): Promise<void> {
 }
 
 async function benchStateAt(app: NestFastifyApplication): Promise<void> {
-  const store = app.get<EventStore>(EVENT_STORE);
-  const events = await new AuditHistory(store).events('big');
+  const store = app.get<SqlEventStore>(EVENT_STORE);
+  const events = await new AuditHistory(store, store).events('big');
   const mid = events[Math.floor(events.length / 2)].recordedAt;
   const cuts = [
     ['now (all events)', undefined],
@@ -73,13 +73,13 @@ async function benchStateAt(app: NestFastifyApplication): Promise<void> {
     const cold: number[] = [];
     let replayed = 0;
     for (let i = 0; i < 15; i++) {
-      const history = new AuditHistory(store);
+      const history = new AuditHistory(store, store);
       const t0 = performance.now();
       replayed = (await history.stateAt('big', cut)).eventCount;
       cold.push(performance.now() - t0);
     }
     // Warm: one AuditHistory (as in the server), snapshots every 1000 revisions from earlier calls.
-    const history = new AuditHistory(store);
+    const history = new AuditHistory(store, store);
     await history.stateAt('big');
     const warm: number[] = [];
     for (let i = 0; i < 30; i++) {

@@ -126,7 +126,6 @@ async function throughput(brokers: string[], backlog: number): Promise<number> {
   const publisher = new KafkaPublisher({ brokers, clientId: 'bench', topics, partitions: 3, replicationFactor: 1 });
   await publisher.ensureTopics();
   const relay = new Relay(db, store, publisher, new LocalLease(), { topics, batchSize: 500 });
-  await relay.init();
   // Connect first so the producer handshake is not counted.
   await publisher.publish([]);
   const t0 = performance.now();

@@ -65,7 +65,6 @@ describeBoth('relay process on PostgreSQL', () => {
     const db = new PostgresDb(schema.url, { max: 4 });
     const store = await PostgresEventStore.open(db, { now: () => new Date() });
     const checkpoints = new RelayCheckpoints(db);
-    await checkpoints.createTable();
     const topics = uniqueTopics('kill');
     const env = { ...process.env, NODE_ENV: 'test', EVENT_STORE: 'postgres', DATABASE_URL: schema.url, RELAY_BATCH_SIZE: '10', LOG_LEVEL: 'warn', ...topics.env };
     const startRelay = (): ChildProcess => spawn(process.execPath, ['dist/apps/relay/src/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -147,7 +146,6 @@ describeBoth('relay process on PostgreSQL', () => {
       );
     const a = make();
     const b = make();
-    await a.init();
     try {
       a.start();
       await until(async () => a.status().leader, 10_000, 'relay a to take the lease');

@@ -16,7 +16,7 @@ export function describePg(name: string, fn: () => void): void {
 }
 
 /** A fresh schema per suite, so suites can run against one database without seeing each other. */
-export async function createTestSchema(prefix = 't'): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestSchema(prefix = 't'): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
   const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();
@@ -26,6 +26,7 @@ export async function createTestSchema(prefix = 't'): Promise<{ url: string; dro
   url.searchParams.set('options', `-c search_path=${schema}`);
   return {
     url: url.toString(),
+    schema,
     drop: async () => {
       const c = new pg.Client({ connectionString: DATABASE_URL });
       await c.connect();

@@ -40,7 +40,6 @@ async function main(): Promise<void> {
   const db = pgDb;
   const store = await PostgresEventStore.open(pgDb, clock, { listen: true });
   const relay = relayFromConfig(config, db, store, log);
-  await relay.init();
   relay.start();
   log.log(`relay '${relay.name}' started: ${config.KAFKA_BROKERS.join(',')} → ${config.KAFKA_TOPIC_EVENTS}, ${config.KAFKA_TOPIC_PROMOTIONS}`);
   // Probes for orchestrators (RELAY_HEALTH_PORT): live = the loop runs; ready = the store answers.

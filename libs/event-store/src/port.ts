@@ -37,9 +37,12 @@ export interface RecordedEvent<D = unknown> {
   revision: number;
   position: number;
   recordedAt: string;
+  /** The payload's version as read: the type's current version once upcast (see upcasting.ts in the domain). */
   schemaVersion: number;
   data: D;
   metadata: EventMetadata;
+  /** The version stored (and hashed), present only when an upcaster changed the event on read. */
+  storedSchemaVersion?: number;
   /** Hash of the event at position - 1 (64 zeros for position 1); see docs/AUDIT.md. */
   prevHash?: string;
   /** SHA-256 (hex) of the RFC 8785 canonical envelope including prevHash. */
@@ -80,6 +83,48 @@ export interface EventStore {
   onAppended(listener: () => void): () => void;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One stored event as the hash chain sees it: envelope fields plus the canonical texts of data and metadata. */
+export interface ChainRow {
+  position: number;
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  recordedAt: string;
+  schemaVersion: number;
+  /** RFC 8785 canonical JSON of the payload. */
+  dataJcs: string;
+  metadataJcs: string;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Port: sequential access to the stored chain exactly as stored (never upcast), for verification
+ * and exports. Bound by DI to the store that has it (CHAIN_READER); not every EventStore must.
+ */
+export interface ChainReader {
+  /** Rows with position > fromPosition (and <= toPosition when given), in position order. */
+  readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]>;
+  /** The rows at these positions, in position order. */
+  readChainAt(positions: readonly number[]): Promise<ChainRow[]>;
+}
+
+/** A point in a stream's history: up to a global position, or up to an instant (ISO UTC, recordedAt). */
+export interface StreamCut {
+  at?: string;
+  position?: number;
+}
+
+/** Port: where a stream stands at a cut, without reading the stream (audit time travel; STREAM_CUTTER). */
+export interface StreamCutter {
+  /**
+   * The last event of `stream` at or before the cut: the highest position <= `position`, or the
+   * highest position recorded at or before `at`. Undefined when there is none.
+   */
+  lastInStream(stream: string, cut: StreamCut): Promise<{ position: number; revision: number } | undefined>;
 }
 
 export class WrongExpectedRevisionError extends DomainError {

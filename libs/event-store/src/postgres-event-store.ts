@@ -1,28 +1,7 @@
 import pg from 'pg';
-import type { PostgresDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
 import { canonicalize } from './jcs.js';
-import { SqlEventStore, type Clock } from './sql-event-store.js';
-
-export const POSTGRES_EVENTS_DDL = `
-CREATE TABLE IF NOT EXISTS events (
-  position BIGINT PRIMARY KEY,
-  id UUID NOT NULL UNIQUE,
-  stream TEXT COLLATE "C" NOT NULL,
-  revision BIGINT NOT NULL,
-  type TEXT NOT NULL,
-  schema_version INTEGER NOT NULL,
-  data JSONB NOT NULL,
-  metadata JSONB NOT NULL,
-  recorded_at TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  UNIQUE (stream, revision)
-);`;
-
-/** Finds the events of one idempotent request; partial, so events without a key cost nothing. */
-export const POSTGRES_EVENTS_IDEMPOTENCY_INDEX_DDL = `
-CREATE INDEX IF NOT EXISTS events_idempotency_key ON events ((metadata->>'idempotencyKey'))
-  WHERE (metadata->>'idempotencyKey') IS NOT NULL;`;
+import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 
 /** Key of the transaction-level advisory lock that serialises appends (any constant works). */
 export const APPEND_LOCK_KEY = 7_214_006_371;
@@ -40,13 +19,15 @@ export class PostgresEventStore extends SqlEventStore {
   private constructor(
     private readonly pgDb: PostgresDb,
     clock: Clock,
+    options: StoreOptions,
   ) {
-    super(pgDb, clock);
+    super(pgDb, clock, options.upcasters);
   }
 
-  static async open(db: PostgresDb, clock: Clock, options: { listen?: boolean } = {}): Promise<PostgresEventStore> {
-    await db.exec(`SELECT pg_advisory_lock(${APPEND_LOCK_KEY}); ${POSTGRES_EVENTS_DDL} ${POSTGRES_EVENTS_IDEMPOTENCY_INDEX_DDL} SELECT pg_advisory_unlock(${APPEND_LOCK_KEY});`);
-    const store = new PostgresEventStore(db, clock);
+  static async open(db: PostgresDb, clock: Clock, options: StoreOptions & { listen?: boolean } = {}): Promise<PostgresEventStore> {
+    // Under the migration lock: replicas starting together migrate once (libs/persistence).
+    await migrate(db);
+    const store = new PostgresEventStore(db, clock, options);
     if (options.listen) await store.listen();
     return store;
   }

@@ -1,20 +1,30 @@
 import type { SqlDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
+import { EVENT_UPCASTERS, upcast, type UpcasterRegistry } from '../../domain/src/index.js';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
   type AppendResult,
+  type ChainReader,
+  type ChainRow,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamCut,
+  type StreamCutter,
 } from './port.js';
 import { GENESIS_HASH, hashInput, sha256Hex } from './hash-chain.js';
 import { canonicalize } from './jcs.js';
 
 export interface Clock {
   now(): Date;
+}
+
+export interface StoreOptions {
+  /** Upcasters applied on read; default: the domain's EVENT_UPCASTERS. */
+  upcasters?: UpcasterRegistry;
 }
 
 interface EventRow {
@@ -34,41 +44,19 @@ interface EventRow {
 
 const COLUMNS = 'position, id, stream, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash';
 
-/** One stored event as the hash chain sees it: envelope fields plus the canonical texts of data and metadata. */
-export interface ChainRow {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  recordedAt: string;
-  schemaVersion: number;
-  /** RFC 8785 canonical JSON of the payload. */
-  dataJcs: string;
-  metadataJcs: string;
-  prevHash: string;
-  hash: string;
-}
-
-/** Sequential access to the stored chain, for verification and exports. */
-export interface ChainReader {
-  /** Rows with position > fromPosition (and <= toPosition when given), in position order. */
-  readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]>;
-  /** The rows at these positions, in position order. */
-  readChainAt(positions: readonly number[]): Promise<ChainRow[]>;
-}
-
 /**
  * The event store over SQL. Appends are serialised — SQLite by its single writer, PostgreSQL by
  * a transaction-level advisory lock — so positions are gapless and commit in position order: a
  * catch-up reader that has seen position N can never later find a committed event below N.
  */
-export abstract class SqlEventStore implements EventStore, ChainReader {
+export abstract class SqlEventStore implements EventStore, ChainReader, StreamCutter {
   private readonly listeners = new Set<() => void>();
 
   protected constructor(
     protected readonly db: SqlDb,
     protected readonly clock: Clock,
+    /** Applied by readStream/readAll; readChain returns the stored rows as they are. */
+    private readonly upcasters: UpcasterRegistry = EVENT_UPCASTERS,
   ) {}
 
   protected abstract lockForAppend(tx: SqlExecutor): Promise<void>;
@@ -179,10 +167,9 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
       params.push(options.toPosition);
     }
     params.push(options.limit);
-    const arrays = (this.db as Partial<{ queryArrays(sql: string, params: SqlValue[]): Promise<unknown[][]> }>).queryArrays;
-    if (arrays) {
+    if (this.db.queryArrays) {
       // Verify and export scan millions of rows: array rows avoid building an object per row.
-      const rows = await arrays.call(this.db, `${sql} ORDER BY position LIMIT ?`, params);
+      const rows = await this.db.queryArrays(`${sql} ORDER BY position LIMIT ?`, params);
       return rows.map(
         (a): ChainRow => ({
           position: Number(a[0]),
@@ -203,11 +190,7 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     return rows.map((r) => this.toChainRow(r));
   }
 
-  /**
-   * The last event of `stream` at or before a cut: the highest position <= `position`, or the
-   * highest position recorded at or before `at` (ISO UTC). Undefined when there is none.
-   */
-  async lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined> {
+  async lastInStream(stream: string, cut: StreamCut): Promise<{ position: number; revision: number } | undefined> {
     const params: SqlValue[] = [stream];
     let sql = 'SELECT position, revision FROM events WHERE stream = ?';
     if (cut.position !== undefined) {
@@ -275,7 +258,14 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     this.listeners.clear();
   }
 
+  /** Older payloads are upcast here, before any reader (the domain, projections, the relay) sees them. */
   private toRecorded(r: EventRow): RecordedEvent {
+    const stored = this.storedEvent(r);
+    const current = upcast(stored, this.upcasters);
+    return current === stored ? stored : { ...current, storedSchemaVersion: stored.schemaVersion };
+  }
+
+  private storedEvent(r: EventRow): RecordedEvent {
     return {
       id: r.id,
       type: r.type,

@@ -1,37 +1,16 @@
-import type { SqliteDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
-import { SqlEventStore, type Clock } from './sql-event-store.js';
-
-export const SQLITE_EVENTS_DDL = `
-CREATE TABLE IF NOT EXISTS events (
-  position INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  stream TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  schema_version INTEGER NOT NULL,
-  data TEXT NOT NULL,
-  metadata TEXT NOT NULL,
-  recorded_at TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  UNIQUE (stream, revision)
-);`;
-
-/** Finds the events of one idempotent request; partial, so events without a key cost nothing. */
-export const SQLITE_EVENTS_IDEMPOTENCY_INDEX_DDL = `
-CREATE INDEX IF NOT EXISTS events_idempotency_key ON events (json_extract(metadata, '$.idempotencyKey'))
-  WHERE json_extract(metadata, '$.idempotencyKey') IS NOT NULL;`;
+import { migrate, type SqliteDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
+import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 
 /** The embedded default: one SQLite file in WAL mode; its single writer connection orders appends. */
 export class SqliteEventStore extends SqlEventStore {
-  private constructor(db: SqliteDb, clock: Clock) {
-    super(db, clock);
+  private constructor(db: SqliteDb, clock: Clock, options: StoreOptions) {
+    super(db, clock, options.upcasters);
   }
 
-  static async open(db: SqliteDb, clock: Clock): Promise<SqliteEventStore> {
-    await db.exec(SQLITE_EVENTS_DDL);
-    await db.exec(SQLITE_EVENTS_IDEMPOTENCY_INDEX_DDL);
-    return new SqliteEventStore(db, clock);
+  /** Brings the schema up to date first (libs/persistence migrations; a no-op when it is). */
+  static async open(db: SqliteDb, clock: Clock, options: StoreOptions = {}): Promise<SqliteEventStore> {
+    await migrate(db);
+    return new SqliteEventStore(db, clock, options);
   }
 
   protected readonly idempotencyKeyExpr = "json_extract(metadata, '$.idempotencyKey')";

@@ -2,4 +2,7 @@ export * from './sql-db.js';
 export * from './sqlite-db.js';
 export * from './postgres-db.js';
 export * from './uuidv7.js';
+export * from './migration.js';
+export * from './migrator.js';
+export { MIGRATIONS } from './migrations/index.js';
 export * from './store-unavailable.js';

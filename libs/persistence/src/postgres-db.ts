@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Row, SqlDb, SqlExecutor, SqlValue } from './sql-db.js';
+import type { HeldLock, Row, SqlDb, SqlExecutor, SqlTx, SqlValue } from './sql-db.js';
 
 // Positions and revisions fit in a double for any realistic store; return int8 as number.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -16,8 +16,14 @@ export function toPgPlaceholders(sql: string): string {
   return out;
 }
 
-function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+/** Namespace (first key) of the advisory locks taken by `lockedTransaction`: 'mlmg'. */
+export const LOCKED_TRANSACTION_CLASS = 0x6d6c6d67;
+
+function executor(client: pg.Pool | pg.PoolClient): SqlTx {
   return {
+    exec: async (sql: string) => {
+      await client.query(sql);
+    },
     query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
       (await client.query(toPgPlaceholders(sql), params as unknown[])).rows as T[],
     run: async (sql: string, params: readonly SqlValue[] = []) => ({
@@ -46,7 +52,44 @@ export class PostgresDb implements SqlDb {
     return this.exec0.run(sql, params);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.inTransaction(undefined, fn);
+  }
+
+  /**
+   * The lock is keyed by schema and name (advisory locks are database-wide; tables are per
+   * schema) and held until commit or rollback, so a crash mid-migration releases it.
+   */
+  lockedTransaction<T>(name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.inTransaction(name, fn);
+  }
+
+  async tryLock(name: string): Promise<HeldLock | undefined> {
+    const client = await this.pool.connect();
+    const key = "$1, hashtext(current_schema() || '/' || $2)";
+    try {
+      const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${key}) AS ok`, [LOCKED_TRANSACTION_CLASS, name]);
+      if (rows[0].ok) {
+        return {
+          release: async () => {
+            try {
+              await client.query(`SELECT pg_advisory_unlock(${key})`, [LOCKED_TRANSACTION_CLASS, name]);
+              client.release();
+            } catch (err) {
+              client.release(err as Error);
+            }
+          },
+        };
+      }
+      client.release();
+      return undefined;
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+  }
+
+  private async inTransaction<T>(lock: string | undefined, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     // A checked-out client has no pool listener: when the server goes away mid-transaction
     // (restart, failover) its 'error' event would otherwise crash the process. The pending query
@@ -58,6 +101,9 @@ export class PostgresDb implements SqlDb {
     client.on('error', onError);
     try {
       await client.query('BEGIN');
+      if (lock !== undefined) {
+        await client.query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || $2))", [LOCKED_TRANSACTION_CLASS, lock]);
+      }
       const result = await fn(executor(client));
       await client.query('COMMIT');
       return result;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { Mutex, type Row, type SqlDb, type SqlExecutor, type SqlValue } from './sql-db.js';
+import { Mutex, type HeldLock, type Row, type SqlDb, type SqlExecutor, type SqlTx, type SqlValue } from './sql-db.js';
 
 class StatementCache {
   private readonly cache = new Map<string, StatementSync>();
@@ -16,8 +16,9 @@ class StatementCache {
   }
 }
 
-function executor(cache: StatementCache): SqlExecutor {
+function executor(cache: StatementCache, db: DatabaseSync): SqlTx {
   return {
+    exec: async (sql: string) => db.exec(sql),
     query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) => cache.get(sql).all(...params) as T[],
     run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: Number(cache.get(sql).run(...params).changes) }),
   };
@@ -32,7 +33,7 @@ export class SqliteDb implements SqlDb {
   readonly writer: DatabaseSync;
   private readonly reader: DatabaseSync;
   private readonly writeMutex = new Mutex();
-  private readonly writerExec: SqlExecutor;
+  private readonly writerExec: SqlTx;
   private readonly readerExec: SqlExecutor;
 
   constructor(readonly file: string) {
@@ -41,8 +42,8 @@ export class SqliteDb implements SqlDb {
     this.writer.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;');
     this.reader = file === ':memory:' ? this.writer : new DatabaseSync(file);
     if (this.reader !== this.writer) this.reader.exec('PRAGMA busy_timeout=10000;');
-    this.writerExec = executor(new StatementCache(this.writer));
-    this.readerExec = executor(new StatementCache(this.reader));
+    this.writerExec = executor(new StatementCache(this.writer), this.writer);
+    this.readerExec = executor(new StatementCache(this.reader), this.reader);
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -65,7 +66,7 @@ export class SqliteDb implements SqlDb {
     return this.transaction((tx) => tx.run(sql, params));
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.writeMutex.run(async () => {
       this.writer.exec('BEGIN IMMEDIATE');
       try {
@@ -79,6 +80,18 @@ export class SqliteDb implements SqlDb {
         throw err;
       }
     });
+  }
+
+  /** BEGIN IMMEDIATE takes the file's write lock at once, so another process's locked transaction waits (busy_timeout) until this one commits. */
+  lockedTransaction<T>(_name: string, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  private readonly held = new Set<string>();
+  async tryLock(name: string): Promise<HeldLock | undefined> {
+    if (this.held.has(name)) return undefined;
+    this.held.add(name);
+    return { release: async () => void this.held.delete(name) };
   }
 
   async exec(sql: string): Promise<void> {

@@ -69,6 +69,8 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     let calls = 0;
     const exploding: Projection = {
       name: 'exploding',
+      version: 1,
+      tables: [],
       async apply(rows, e) {
         if (++calls === 12) throw new Error('boom');
         await registryProjection.apply(rows, e);

@@ -14,7 +14,7 @@ import {
   type QueueRow,
   type VersionRow,
 } from './rows.js';
-import type { TablePrefix } from './tables.js';
+import type { ProjectionTable, TablePrefix } from './tables.js';
 
 const indexList = (values: string[]) => `|${values.join('|')}|`;
 const tagIndex = (tags: Record<string, string>) => indexList(Object.entries(tags).flatMap(([k, v]) => [k, `${k}=${v}`]));
@@ -32,6 +32,13 @@ const TABLES = {
 } as const;
 export type DocTable = keyof typeof TABLES;
 
+/** Physical name of each logical table: `rm_x`, `rb_x`, or a shadow being rebuilt. */
+export type TableNames = (table: ProjectionTable) => string;
+export const prefixed =
+  (prefix: TablePrefix): TableNames =>
+  (table) =>
+    `${prefix}${table}`;
+
 /**
  * The rows one batch reads and writes. Reads go to the database once per row; writes are kept
  * and flushed as multi-row upserts at the end of the batch, inside the batch transaction.
@@ -42,7 +49,7 @@ export class BatchRows {
 
   constructor(
     private readonly tx: SqlExecutor,
-    private readonly prefix: TablePrefix,
+    private readonly names: TableNames,
   ) {}
 
   async get<T>(table: DocTable, key: string[]): Promise<T | undefined> {
@@ -50,7 +57,7 @@ export class BatchRows {
     const cached = this.rows.get(id);
     if (cached) return (cached.value ?? undefined) as T | undefined;
     const where = TABLES[table].keys.map((k) => `${k} = ?`).join(' AND ');
-    const [row] = await this.tx.query<{ doc: string }>(`SELECT doc FROM ${this.prefix}${table} WHERE ${where}`, key);
+    const [row] = await this.tx.query<{ doc: string }>(`SELECT doc FROM ${this.names(table)} WHERE ${where}`, key);
     const value = row ? (JSON.parse(row.doc) as T) : null;
     this.rows.set(id, { table, key, value, dirty: false });
     return value ?? undefined;
@@ -66,12 +73,11 @@ export class BatchRows {
   }
 
   async flush(): Promise<void> {
-    const p = this.prefix;
     for (const table of Object.keys(TABLES) as DocTable[]) {
       const spec = TABLES[table];
       const dirty = [...this.rows.values()].filter((r) => r.dirty && r.table === table);
       for (const gone of dirty.filter((r) => r.value === null)) {
-        await this.tx.run(`DELETE FROM ${p}${table} WHERE ${spec.keys.map((k) => `${k} = ?`).join(' AND ')}`, gone.key);
+        await this.tx.run(`DELETE FROM ${this.names(table)} WHERE ${spec.keys.map((k) => `${k} = ?`).join(' AND ')}`, gone.key);
       }
       const upserts = dirty.filter((r) => r.value !== null);
       const cols = [...spec.keys, ...spec.names, 'doc'];
@@ -81,7 +87,7 @@ export class BatchRows {
         const params = chunk.flatMap((r) => [...r.key, ...(spec.columns as (row: unknown) => SqlValue[])(r.value), JSON.stringify(r.value)]);
         const tuple = `(${cols.map(() => '?').join(', ')})`;
         await this.tx.run(
-          `INSERT INTO ${p}${table} (${cols.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')} ON CONFLICT (${spec.keys.join(', ')}) DO UPDATE SET ${update}`,
+          `INSERT INTO ${this.names(table)} (${cols.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')} ON CONFLICT (${spec.keys.join(', ')}) DO UPDATE SET ${update}`,
           params,
         );
       }
@@ -89,7 +95,7 @@ export class BatchRows {
     for (let i = 0; i < this.audit.length; i += 200) {
       const chunk = this.audit.slice(i, i + 200);
       await this.tx.run(
-        `INSERT INTO ${p}audit (position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at) VALUES ${chunk
+        `INSERT INTO ${this.names('audit')} (position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at) VALUES ${chunk
           .map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
           .join(', ')}`,
         chunk.flatMap((r) => [r.position, r.eventId, r.stream, r.model, r.version, r.type, r.actor, r.reason, r.correlationId, r.recordedAt]),
@@ -98,14 +104,24 @@ export class BatchRows {
   }
 }
 
-/** A projection turns one event into row changes; rows come from and go to the batch. */
+/**
+ * A projection turns one event into row changes; rows come from and go to the batch. It owns
+ * `tables` (no other projection writes them). Bump `version` whenever the rows it would build
+ * from the same events change (new column, new field in a doc, a fix): on start-up the tables
+ * are rebuilt from the events beside the live ones and swapped in (projection-versions.ts).
+ */
 export interface Projection {
   readonly name: string;
+  readonly version: number;
+  readonly tables: readonly ProjectionTable[];
   apply(rows: BatchRows, event: RecordedEvent): Promise<void>;
 }
 
 export const registryProjection: Projection = {
   name: 'registry',
+  // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
+  version: 2,
+  tables: ['models', 'versions', 'aliases'],
   async apply(rows, e) {
     const model = modelOf(e);
     if (!model) return;
@@ -125,6 +141,8 @@ export const registryProjection: Projection = {
 
 export const approvalQueueProjection: Projection = {
   name: 'approval-queue',
+  version: 1,
+  tables: ['approval_queue'],
   async apply(rows, e) {
     const model = modelOf(e);
     const version = versionOf(e);
@@ -138,6 +156,8 @@ export const approvalQueueProjection: Projection = {
 
 export const auditTrailProjection: Projection = {
   name: 'audit-trail',
+  version: 1,
+  tables: ['audit'],
   async apply(rows, e) {
     rows.addAudit(auditRow(e));
   },
@@ -149,6 +169,12 @@ export interface ProjectorStatus {
   position: number;
   lastProgressAt: number;
   lastError?: string;
+}
+
+/** The version each projection's live tables were built with (no row: 1). */
+export async function storedProjectionVersions(db: SqlExecutor): Promise<Map<string, number>> {
+  const rows = await db.query<{ projection: string; version: number }>('SELECT projection, version FROM projection_versions');
+  return new Map(rows.map((r) => [r.projection, Number(r.version)]));
 }
 
 /**
@@ -163,6 +189,8 @@ export class Projector {
   private lastProgressAt = Date.now();
   private lastError?: string;
   private stopLoop?: () => Promise<void>;
+  /** Projections whose tables a newer build has rebuilt (stored version above ours): left to it. */
+  private readonly retired = new Set<string>();
 
   constructor(
     private readonly db: SqlDb,
@@ -177,9 +205,17 @@ export class Projector {
     return this.options.projections ?? ALL_PROJECTIONS;
   }
 
+  private get active(): readonly Projection[] {
+    return this.projections.filter((p) => !this.retired.has(p.name));
+  }
+
   async checkpoint(): Promise<number> {
-    const rows = await this.db.query<{ position: number }>(`SELECT position FROM ${this.prefix}checkpoints`);
-    if (rows.length < this.projections.length) return 0;
+    const active = this.active;
+    if (active.length === 0) return Math.max(this.position, 0);
+    const rows = (await this.db.query<{ projection: string; position: number }>(`SELECT projection, position FROM ${this.prefix}checkpoints`)).filter((r) =>
+      active.some((p) => p.name === r.projection),
+    );
+    if (rows.length < active.length) return 0;
     return Math.min(...rows.map((r) => Number(r.position)));
   }
 
@@ -214,9 +250,15 @@ export class Projector {
     const p = this.prefix;
     const forUpdate = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
     return this.db.transaction(async (tx) => {
-      const rows = new BatchRows(tx, p);
+      const rows = new BatchRows(tx, prefixed(p));
+      const stored = p === 'rm_' ? await storedProjectionVersions(tx) : new Map<string, number>();
       let reached = Number.POSITIVE_INFINITY;
       for (const projection of this.projections) {
+        // A newer build owns these tables now; writing this build's rows into them would corrupt them.
+        if ((stored.get(projection.name) ?? 1) > projection.version) {
+          this.retired.add(projection.name);
+          continue;
+        }
         await tx.run(`INSERT INTO ${p}checkpoints (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING`, [projection.name]);
         const [{ position }] = await tx.query<{ position: number }>(`SELECT position FROM ${p}checkpoints WHERE projection = ?${forUpdate}`, [
           projection.name,
@@ -231,7 +273,7 @@ export class Projector {
         reached = Math.min(reached, at);
       }
       await rows.flush();
-      return reached;
+      return reached === Number.POSITIVE_INFINITY ? events[events.length - 1].position : reached;
     });
   }
 

@@ -1,6 +1,6 @@
 import type { SqlDb } from '../../persistence/src/index.js';
 import type { EventStore } from '../../event-store/src/index.js';
-import { Projector } from './projector.js';
+import { Projector, type Projection } from './projector.js';
 import { READ_MODEL_TABLES, createReadModelTables, dropReadModelTables } from './tables.js';
 
 export interface RebuildReport {
@@ -27,14 +27,14 @@ const ORDER: Record<string, string> = {
 export async function rebuildAndCompare(
   db: SqlDb,
   store: EventStore,
-  options: { onProgress?: (position: number, head: number) => void; live?: Projector } = {},
+  options: { onProgress?: (position: number, head: number) => void; live?: Projector; projections?: readonly Projection[] } = {},
 ): Promise<RebuildReport> {
   await dropReadModelTables(db, 'rb_');
   await createReadModelTables(db, 'rb_');
   const head = await store.headPosition();
-  const rebuilt = new Projector(db, store, { prefix: 'rb_', batchSize: 1000 });
+  const rebuilt = new Projector(db, store, { prefix: 'rb_', batchSize: 1000, ...(options.projections ? { projections: options.projections } : {}) });
   let position = await rebuilt.catchUp(undefined, (p) => options.onProgress?.(p, head));
-  const live = options.live ?? new Projector(db, store);
+  const live = options.live ?? new Projector(db, store, options.projections ? { projections: options.projections } : {});
   // Writes may land meanwhile: compare only once both sides stand at the same position.
   let livePosition = await live.catchUp(position);
   while (livePosition !== position) {

@@ -1,19 +1,30 @@
 import type { Dialect, SqlDb } from '../../persistence/src/index.js';
 
-/** Live read models use prefix `rm_`; a rebuild writes `rb_` tables beside them and compares. */
+/** Live read models use prefix `rm_`; a rebuild-and-compare writes `rb_` tables beside them. */
 export type TablePrefix = 'rm_' | 'rb_';
 
-export function readModelDdl(prefix: TablePrefix, dialect: Dialect): string {
+/** The tables projections write (each owned by one projection), plus the checkpoints. */
+export type ProjectionTable = 'models' | 'versions' | 'aliases' | 'approval_queue' | 'audit';
+
+/**
+ * The current shape of each read-model table, by logical name, for any physical name: the live
+ * `rm_` tables were created by migration 1 with this shape; a projection whose version changes
+ * rebuilds its tables from this DDL into shadow tables and swaps them in (projection-versions.ts).
+ * Index names derive from the physical name, so a shadow's indexes never collide with the live ones.
+ */
+export function tableDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect): string {
   // "C" collation makes name ordering and prefix ranges byte-wise on PostgreSQL, as on SQLite.
   const text = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
-  return `
-CREATE TABLE IF NOT EXISTS ${prefix}models (
+  switch (table) {
+    case 'models':
+      return `CREATE TABLE IF NOT EXISTS ${name} (
   name ${text} PRIMARY KEY,
   owners_idx TEXT NOT NULL,
   tags_idx TEXT NOT NULL,
   doc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ${prefix}versions (
+);`;
+    case 'versions':
+      return `CREATE TABLE IF NOT EXISTS ${name} (
   model ${text} NOT NULL,
   version ${text} NOT NULL,
   stage TEXT NOT NULL,
@@ -22,22 +33,25 @@ CREATE TABLE IF NOT EXISTS ${prefix}versions (
   doc TEXT NOT NULL,
   PRIMARY KEY (model, version)
 );
-CREATE INDEX IF NOT EXISTS ${prefix}versions_by_reg ON ${prefix}versions (model, registered_position);
-CREATE TABLE IF NOT EXISTS ${prefix}aliases (
+CREATE INDEX IF NOT EXISTS ${name}_by_reg ON ${name} (model, registered_position);`;
+    case 'aliases':
+      return `CREATE TABLE IF NOT EXISTS ${name} (
   model ${text} NOT NULL,
   alias ${text} NOT NULL,
   version ${text} NOT NULL,
   doc TEXT NOT NULL,
   PRIMARY KEY (model, alias)
-);
-CREATE TABLE IF NOT EXISTS ${prefix}approval_queue (
+);`;
+    case 'approval_queue':
+      return `CREATE TABLE IF NOT EXISTS ${name} (
   model ${text} NOT NULL,
   version ${text} NOT NULL,
   registered_position BIGINT NOT NULL,
   doc TEXT NOT NULL,
   PRIMARY KEY (model, version)
-);
-CREATE TABLE IF NOT EXISTS ${prefix}audit (
+);`;
+    case 'audit':
+      return `CREATE TABLE IF NOT EXISTS ${name} (
   position BIGINT PRIMARY KEY,
   event_id TEXT NOT NULL,
   stream TEXT NOT NULL,
@@ -49,18 +63,25 @@ CREATE TABLE IF NOT EXISTS ${prefix}audit (
   correlation_id TEXT NOT NULL,
   recorded_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ${prefix}audit_by_model ON ${prefix}audit (model, position);
-CREATE INDEX IF NOT EXISTS ${prefix}audit_by_actor ON ${prefix}audit (actor, position);
-CREATE INDEX IF NOT EXISTS ${prefix}audit_by_correlation ON ${prefix}audit (correlation_id, position);
-CREATE INDEX IF NOT EXISTS ${prefix}audit_by_time ON ${prefix}audit (recorded_at, position);
-CREATE TABLE IF NOT EXISTS ${prefix}checkpoints (
+CREATE INDEX IF NOT EXISTS ${name}_by_model ON ${name} (model, position);
+CREATE INDEX IF NOT EXISTS ${name}_by_actor ON ${name} (actor, position);
+CREATE INDEX IF NOT EXISTS ${name}_by_correlation ON ${name} (correlation_id, position);
+CREATE INDEX IF NOT EXISTS ${name}_by_time ON ${name} (recorded_at, position);`;
+    case 'checkpoints':
+      return `CREATE TABLE IF NOT EXISTS ${name} (
   projection TEXT PRIMARY KEY,
   position BIGINT NOT NULL
 );`;
+  }
 }
 
 export const READ_MODEL_TABLES = ['models', 'versions', 'aliases', 'approval_queue', 'audit', 'checkpoints'] as const;
 
+export function readModelDdl(prefix: TablePrefix, dialect: Dialect): string {
+  return READ_MODEL_TABLES.map((t) => tableDdl(t, `${prefix}${t}`, dialect)).join('\n');
+}
+
+/** For the throw-away `rb_` tables of rebuild-and-compare; the live `rm_` tables come from the migrations. */
 export async function createReadModelTables(db: SqlDb, prefix: TablePrefix): Promise<void> {
   await db.exec(readModelDdl(prefix, db.dialect));
 }

@@ -1,19 +1,8 @@
 import type { SqlDb } from '../../persistence/src/index.js';
 
-export const RELAY_CHECKPOINTS_DDL = `
-CREATE TABLE IF NOT EXISTS relay_checkpoints (
-  relay TEXT PRIMARY KEY,
-  position BIGINT NOT NULL,
-  updated_at TEXT NOT NULL
-);`;
-
-/** Durable relay positions, in the same database as the events (the event store is the outbox). */
+/** Durable relay positions, in the same database as the events (the event store is the outbox); the table comes from the schema migrations. */
 export class RelayCheckpoints {
   constructor(private readonly db: SqlDb) {}
-
-  async createTable(): Promise<void> {
-    await this.db.exec(RELAY_CHECKPOINTS_DDL);
-  }
 
   async get(relay: string): Promise<number> {
     const [row] = await this.db.query<{ position: number }>('SELECT position FROM relay_checkpoints WHERE relay = ?', [relay]);

@@ -83,10 +83,6 @@ export class Relay {
     return this.options.clock?.now() ?? new Date();
   }
 
-  async init(): Promise<void> {
-    await this.checkpoints.createTable();
-  }
-
   /**
    * Publishes the next batch after the checkpoint, if this process holds the lease. Returns the
    * number of events published. Throws when the publisher fails (the checkpoint stays put).

@@ -66,7 +66,6 @@ describe('Relay (SQLite, recording publisher)', () => {
 
   test('maps events to CloudEvents keyed by model, promotions also to the promotions topic, and checkpoints after the ack', async () => {
     const relay = newRelay();
-    await relay.init();
     expect(await relay.publishNextBatch()).toBe(3);
     expect(await relay.publishNextBatch()).toBe(1);
     expect(await relay.publishNextBatch()).toBe(0);
@@ -112,7 +111,6 @@ describe('Relay (SQLite, recording publisher)', () => {
 
   test('binary mode: every attribute but data is a ce_ header, content-type is application/json, the value is data', async () => {
     const relay = new Relay(db, store, publisher, new LocalLease(), { name: 'r1', topics, batchSize: 3, mode: 'binary' });
-    await relay.init();
     expect(await relay.publishNextBatch()).toBe(3);
     const promoted = publisher.sent[3];
     const [stored] = (await store.readAll()).filter((e) => e.type === 'VersionPromoted');
@@ -133,7 +131,6 @@ describe('Relay (SQLite, recording publisher)', () => {
 
   test('a failed publish leaves the checkpoint; the retry re-sends the same batch', async () => {
     const relay = newRelay();
-    await relay.init();
     publisher.failNext = 1;
     await expect(relay.publishNextBatch()).rejects.toThrow('broker unavailable');
     expect(publisher.sent).toEqual([]);
@@ -145,11 +142,9 @@ describe('Relay (SQLite, recording publisher)', () => {
 
   test('a new relay resumes from the stored checkpoint and still finds the artifact of an earlier version', async () => {
     const first = newRelay();
-    await first.init();
     await first.publishNextBatch();
     publisher.sent = [];
     const second = newRelay();
-    await second.init();
     expect(await second.publishNextBatch()).toBe(1);
     const [alias] = publisher.sent.map((m) => JSON.parse(m.value));
     expect(alias.data).toMatchObject({ model: 'churn', version: '1.0.0', alias: 'prod', artifact: { uri: artifact.uri, digest: artifact.digest }, position: 4 });
@@ -157,7 +152,6 @@ describe('Relay (SQLite, recording publisher)', () => {
 
   test('a batch is cut at maxBatchBytes (at least one event per batch), keeping order', async () => {
     const relay = new Relay(db, store, publisher, new LocalLease(), { name: 'small', topics, maxBatchBytes: 1 });
-    await relay.init();
     const sizes: number[] = [];
     while (true) {
       const before = publisher.sent.length;
@@ -172,7 +166,6 @@ describe('Relay (SQLite, recording publisher)', () => {
 
   test('the running loop delivers appends as they happen and retries with backoff after failures', async () => {
     const relay = new Relay(db, store, publisher, new LocalLease(), { name: 'loop', topics, pollMs: 20, backoff: { initialMs: 5, maxMs: 20 } });
-    await relay.init();
     publisher.failNext = 2;
     relay.start();
     const until = Date.now() + 5000;

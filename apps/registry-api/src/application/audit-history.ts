@@ -8,8 +8,8 @@ import {
   type ModelState,
   type VersionState,
 } from '../../../../libs/domain/src/index.js';
-import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import { EVENT_STORE } from '../infrastructure/tokens.js';
+import type { EventStore, RecordedEvent, StreamCutter } from '../../../../libs/event-store/src/index.js';
+import { EVENT_STORE, STREAM_CUTTER } from '../infrastructure/tokens.js';
 import { parseRfc3339 } from '../use-cases/shared/instant.js';
 import { toModelEvent } from './command-service.js';
 
@@ -78,11 +78,6 @@ interface Snapshot {
   lastEvent: EventSummary;
 }
 
-/** Optional fast path of the SQL event store: the last event of a stream at a cut, without reading the stream. */
-interface StreamCutter {
-  lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined>;
-}
-
 const SNAPSHOT_EVERY = 1000;
 const SNAPSHOT_STREAMS = 256;
 
@@ -101,7 +96,10 @@ const SNAPSHOT_STREAMS = 256;
 export class AuditHistory {
   private readonly snapshots = new Map<string, Snapshot[]>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(STREAM_CUTTER) private readonly cutter: StreamCutter,
+  ) {}
 
   async events(model: string, cut?: Cut): Promise<RecordedEvent[]> {
     const all = await this.store.readStream(modelStreamName(model), cut && 'position' in cut ? { toPosition: cut.position } : {});
@@ -125,13 +123,8 @@ export class AuditHistory {
   }
 
   async stateAt(model: string, cut?: Cut): Promise<HistoricState> {
-    const cutter = this.store as unknown as Partial<StreamCutter>;
-    if (typeof cutter.lastInStream !== 'function') {
-      const { events: _events, ...h } = await this.historyAt(model, cut);
-      return h;
-    }
     const stream = modelStreamName(model);
-    const last = await cutter.lastInStream(stream, cut ? ('at' in cut ? { at: cut.at } : { position: cut.position }) : {});
+    const last = await this.cutter.lastInStream(stream, cut ? ('at' in cut ? { at: cut.at } : { position: cut.position }) : {});
     if (!last) this.notFound(model, cut);
     const snaps = this.snapshots.get(stream) ?? [];
     let base: Snapshot | undefined;

@@ -42,8 +42,8 @@ describe('AuditHistory.stateAt with snapshots', () => {
   });
 
   test('equals a full replay at positions and instants, cold and warm, and names the same last event', async () => {
-    const reference = new AuditHistory(store);
-    const history = new AuditHistory(store);
+    const reference = new AuditHistory(store, store);
+    const history = new AuditHistory(store, store);
     await history.stateAt('m'); // builds snapshots at revisions 999 and 1999
     const head = await store.headPosition();
     const cuts = [

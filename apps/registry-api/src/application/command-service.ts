@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   DomainError,
-  EVENT_SCHEMA_VERSION,
+  currentSchemaVersion,
   decide,
   fold,
   initialModelState,
@@ -176,7 +176,7 @@ export class CommandService implements OnApplicationBootstrap {
     return {
       id: this.ids.next(),
       type: e.type,
-      schemaVersion: EVENT_SCHEMA_VERSION,
+      schemaVersion: currentSchemaVersion(e.type),
       data: e.data,
       metadata: {
         actor: ctx.actor,

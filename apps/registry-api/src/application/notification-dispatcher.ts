@@ -81,7 +81,6 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.checkpoints.createTable();
     let from = await this.checkpoints.get(DISPATCHER_CHECKPOINT);
     // First start on an existing ledger: links issued before the dispatcher existed are not re-sent.
     if (from === 0) {

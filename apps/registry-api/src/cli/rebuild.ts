@@ -1,5 +1,5 @@
 import { describeStore, loadEnvFile } from '../../../../libs/env-file/src/index.js';
-import { createReadModelTables, rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
+import { rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
 import { ConfigError, validateConfig } from '../config.js';
 import { openEventStore } from '../infrastructure/open-store.js';
 
@@ -34,7 +34,6 @@ async function main(): Promise<void> {
   console.log(describeStore(config, envFile));
   const clock = { now: () => new Date() };
   const { db, store } = await openEventStore(config, clock);
-  await createReadModelTables(db, 'rm_');
   const started = Date.now();
   const report = await rebuildAndCompare(db, store, { onProgress: progressBar });
   if (process.stderr.isTTY) process.stderr.write('\n');

@@ -47,31 +47,6 @@ export class IdempotencyStore {
     readonly options: IdempotencyOptions = { retentionMs: 24 * 3600_000, leaseMs: 10_000 },
   ) {}
 
-  static async createTable(db: SqlDb): Promise<void> {
-    await db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
-      key_hash TEXT PRIMARY KEY,
-      request_hash TEXT NOT NULL,
-      state TEXT NOT NULL,
-      response TEXT,
-      created_at TEXT NOT NULL
-    )`);
-    // Added after the first release (owner + lease, retention index): see docs/events.md § Idempotency.
-    const columns = await IdempotencyStore.columns(db);
-    if (!columns.has('owner')) await db.exec('ALTER TABLE idempotency_keys ADD COLUMN owner TEXT');
-    if (!columns.has('lease_until')) await db.exec('ALTER TABLE idempotency_keys ADD COLUMN lease_until TEXT');
-    await db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at)');
-  }
-
-  private static async columns(db: SqlDb): Promise<Set<string>> {
-    const rows =
-      db.dialect === 'sqlite'
-        ? await db.query<{ name: string }>(`SELECT name FROM pragma_table_info('idempotency_keys')`)
-        : await db.query<{ name: string }>(
-            `SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'idempotency_keys' AND table_schema = current_schema()`,
-          );
-    return new Set(rows.map((r) => r.name));
-  }
-
   /** Claims the key, takes over a claim whose owner died, or returns the earlier outcome. */
   async claim(keyHash: string, requestHash: string, now: Date): Promise<Claim> {
     await this.purgeExpired(now);

@@ -1,14 +1,14 @@
-import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Projector, RegistryQueries, createReadModelTables } from '../../../../libs/read-models/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventStore, type StreamCutter } from '../../../../libs/event-store/src/index.js';
+import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
+import { Projector, RegistryQueries, upgradeProjections } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
 import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
-import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type Clock, type IdGenerator } from './tokens.js';
+import { APPROVERS, APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidV7Generator: IdGenerator = { next: () => uuidv7() };
@@ -18,7 +18,7 @@ async function openDb(config: AppConfig): Promise<SqlDb> {
   return new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
 }
 
-async function openStore(db: SqlDb, clock: Clock): Promise<EventStore> {
+async function openStore(db: SqlDb, clock: Clock): Promise<SqlEventStore> {
   if (db instanceof PostgresDb) return PostgresEventStore.open(db, clock, { listen: true });
   return SqliteEventStore.open(db as SqliteDb, clock);
 }
@@ -27,9 +27,13 @@ async function openStore(db: SqlDb, clock: Clock): Promise<EventStore> {
 @Global()
 @Module({})
 export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger('Projections');
+  private readonly stopUpgrade = new AbortController();
+  private upgrading?: Promise<void>;
+
   constructor(
     @Inject(Projector) private readonly projector: Projector,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) private readonly store: SqlEventStore,
     @Inject(SQL_DB) private readonly db: SqlDb,
   ) {}
 
@@ -42,7 +46,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         { provide: ID_GENERATOR, useValue: overrides.ids ?? uuidV7Generator },
         {
           provide: POLICY,
-          useFactory: async (store: EventStore, ids: IdGenerator) => {
+          useFactory: async (store: SqlEventStore, ids: IdGenerator) => {
             const policy = loadPolicy(config);
             await recordPolicyIfChanged(store, ids, policy, config.POLICY_CHANGED_BY);
             return policy;
@@ -54,13 +58,17 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           provide: SQL_DB,
           useFactory: async () => {
             const db = await openDb(config);
-            await createReadModelTables(db, 'rm_');
-            await IdempotencyStore.createTable(db);
+            // Before anything reads a table; replicas starting together wait for one another here.
+            const report = await migrate(db);
+            if (report.applied.length > 0) new Logger('Migrations').log(describeMigration(report));
             return db;
           },
         },
         { provide: EVENT_STORE, useFactory: (db: SqlDb, clock: Clock) => openStore(db, clock), inject: [SQL_DB, CLOCK] },
-        { provide: Projector, useFactory: (db: SqlDb, store: EventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
+        // The SQL store has both optional capabilities; another adapter would bind its own (or none).
+        { provide: CHAIN_READER, useFactory: (store: SqlEventStore): ChainReader => store, inject: [EVENT_STORE] },
+        { provide: STREAM_CUTTER, useFactory: (store: SqlEventStore): StreamCutter => store, inject: [EVENT_STORE] },
+        { provide: Projector, useFactory: (db: SqlDb, store: SqlEventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
         { provide: RegistryQueries, useFactory: (db: SqlDb) => new RegistryQueries(db), inject: [SQL_DB] },
         {
           provide: IdempotencyStore,
@@ -87,16 +95,27 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
       ],
-      exports: [APPROVERS, APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
+      exports: [APPROVERS, APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, CHAIN_READER, STREAM_CUTTER, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
     };
   }
 
   async onModuleInit(): Promise<void> {
     await this.projector.catchUp();
     this.projector.start();
+    // A projection whose version changed is rebuilt beside the live tables while the app serves.
+    this.upgrading = upgradeProjections(this.db, this.store, undefined, { signal: this.stopUpgrade.signal }).then(
+      (done) => {
+        for (const r of done) this.log.log(`projection '${r.projection}' rebuilt from version ${r.from} to ${r.to}: ${r.events} events, swapped in at position ${r.position}`);
+      },
+      (err: unknown) => {
+        if (!this.stopUpgrade.signal.aborted) this.log.error(`projection rebuild failed (retried at the next start): ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopUpgrade.abort();
+    await this.upgrading;
     await this.projector.stop();
     await this.store.close();
     await this.db.close();

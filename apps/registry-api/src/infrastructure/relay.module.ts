@@ -46,9 +46,7 @@ export class RelayModule implements OnApplicationBootstrap, OnModuleDestroy {
           provide: RELAY,
           useFactory: async (db: SqlDb, store: EventStore) => {
             if (!relayEnabled(config)) return null;
-            const relay = relayFromConfig(config, db, store);
-            await relay.init();
-            return relay;
+            return relayFromConfig(config, db, store);
           },
           inject: [SQL_DB, EVENT_STORE],
         },

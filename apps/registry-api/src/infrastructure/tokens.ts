@@ -1,6 +1,9 @@
 /** Injection tokens for the ports the use cases depend on. */
 export const SQL_DB = Symbol('SqlDb');
 export const EVENT_STORE = Symbol('EventStore');
+/** Optional store capabilities, each its own port (libs/event-store/src/port.ts), bound to the configured store. */
+export const CHAIN_READER = Symbol('ChainReader');
+export const STREAM_CUTTER = Symbol('StreamCutter');
 export const CLOCK = Symbol('Clock');
 export const ID_GENERATOR = Symbol('IdGenerator');
 export const POLICY = Symbol('PromotionPolicy');

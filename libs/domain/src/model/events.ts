@@ -2,7 +2,7 @@ import type { SemverDecision } from '../semver-rules.js';
 import type { ApprovalEventDataMap } from '../approvals/events.js';
 import type { Actor, Artifact, ArtifactInspection, Lineage, Signature, Stage } from './types.js';
 
-/** Payload schema version of every event type; bump with an upcaster when a payload changes shape. */
+/** Payload schema version of event types without upcasters; a type's own version is `currentSchemaVersion(type)` (upcasting.ts). */
 export const EVENT_SCHEMA_VERSION = 1;
 
 export interface EventDataMap {

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChainRow, EventStore } from '../../../../../libs/event-store/src/index.js';
+import type { ChainReader, ChainRow } from '../../../../../libs/event-store/src/index.js';
 import { AuditTrailQueries, type AuditFilter } from '../../../../../libs/read-models/src/index.js';
-import { EVENT_STORE } from '../../infrastructure/tokens.js';
-import { chainReaderOf } from '../audit-verify/audit-verify.handler.js';
+import { CHAIN_READER } from '../../infrastructure/tokens.js';
 
 const PAGE = 1000;
 
@@ -32,7 +31,7 @@ export function csvLine(r: ChainRow): string {
 @Injectable()
 export class AuditExportHandler {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CHAIN_READER) private readonly reader: ChainReader,
     private readonly audit: AuditTrailQueries,
   ) {}
 
@@ -41,7 +40,6 @@ export class AuditExportHandler {
    * end) or through the audit-trail read model's positions (filtered), one page in memory at a time.
    */
   async *lines(filter: AuditFilter, format: 'ndjson' | 'csv'): AsyncGenerator<string> {
-    const reader = chainReaderOf(this.store);
     const line = format === 'csv' ? csvLine : ndjsonLine;
     if (format === 'csv') yield CSV_HEADER;
     const unfiltered = Object.keys(filter).length === 0;
@@ -50,12 +48,12 @@ export class AuditExportHandler {
       let rows: ChainRow[];
       let fetched: number;
       if (unfiltered) {
-        rows = await reader.readChain({ fromPosition: after, limit: PAGE });
+        rows = await this.reader.readChain({ fromPosition: after, limit: PAGE });
         fetched = rows.length;
       } else {
         const positions = (await this.audit.search(filter, { after, order: 'asc', limit: PAGE })).map((r) => r.position);
         fetched = positions.length;
-        rows = await reader.readChainAt(positions);
+        rows = await this.reader.readChainAt(positions);
         if (positions.length) after = positions[positions.length - 1];
       }
       if (rows.length) yield rows.map(line).join('');

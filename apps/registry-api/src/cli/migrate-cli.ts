@@ -1,0 +1,35 @@
+import { PostgresDb, SqliteDb, describeMigration, migrate, MigrationError, type SqlDb } from '../../../../libs/persistence/src/index.js';
+import { join } from 'node:path';
+import { validateConfig, type AppConfig } from '../config.js';
+
+/** Where the store is, for the operator, without the password. */
+export function describeStore(config: AppConfig): string {
+  if (config.EVENT_STORE !== 'postgres') return `sqlite ${join(config.DATA_DIR, 'ledger.db')}`;
+  const url = new URL(config.DATABASE_URL!);
+  const schema = /search_path(?:=|%3D)([\w$]+)/i.exec(decodeURIComponent(url.searchParams.get('options') ?? ''))?.[1];
+  return `postgres ${url.hostname}:${url.port || 5432}${url.pathname}${schema ? ` (schema ${schema})` : ''}`;
+}
+
+/**
+ * `npm run migrate`: applies pending schema migrations and exits, for production to run as its
+ * own step (a Job before a rollout). The server runs the same migrations at start-up under the
+ * same lock, so running both is safe. Exit 0 done, 1 refused (MigrationError), 2 configuration.
+ */
+export async function runMigrateCli(env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+  const config = validateConfig(env);
+  out(`store: ${describeStore(config)}`);
+  const db: SqlDb = config.EVENT_STORE === 'postgres' ? new PostgresDb(config.DATABASE_URL!, { max: 2, applicationName: 'model-ledger-migrate' }) : new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
+  try {
+    const report = await migrate(db);
+    out(describeMigration(report));
+    return 0;
+  } catch (err) {
+    if (err instanceof MigrationError) {
+      out(`refused: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await db.close();
+  }
+}
