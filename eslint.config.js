@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { boundariesConfig, boundariesPending } from './eslint.boundaries.js';
 
 /** The domain stays pure: no framework, database, broker or telemetry import may enter libs/domain. */
 const DOMAIN_FORBIDDEN = [
@@ -14,6 +15,8 @@ const DOMAIN_FORBIDDEN = [
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**'] },
   js.configs.recommended,
+  boundariesConfig,
+  boundariesPending,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', fetch: 'readonly', Headers: 'readonly' } },

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
-import type { AppConfig } from './config.js';
+import type { AppConfig } from '../../../libs/config/src/index.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap.js';
-import { ConfigError, validateConfig } from './config.js';
+import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
 import { startTelemetry } from './telemetry.js';
 
 async function main(): Promise<void> {

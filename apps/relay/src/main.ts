@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
-import { relayFromConfig } from '../../registry-api/src/infrastructure/relay.module.js';
+import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
 import { PostgresEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
 import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
+import { relayFromConfig } from '../../../libs/relay/src/index.js';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.

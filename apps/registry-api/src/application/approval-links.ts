@@ -6,7 +6,7 @@ import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify,
 import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
 import { Mutex } from '../../../../libs/persistence/src/index.js';
 import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 
 export const LINK_ISSUER = 'model-ledger/approval-link';

@@ -15,7 +15,7 @@ import {
 } from '../../../../libs/domain/src/index.js';
 import { WrongExpectedRevisionError, type EventMetadata, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
 import { Mutex } from '../../../../libs/persistence/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 import { CommandService } from './command-service.js';
 

@@ -17,7 +17,7 @@ import { WrongExpectedRevisionError, subscribeToAll, type EventStore, type Recor
 import type { Channel, Notification } from '../../../../libs/notifications/src/index.js';
 import { Mutex, PostgresDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { LocalLease, PgAdvisoryLease, RelayCheckpoints, type Lease } from '../../../../libs/relay/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, SQL_DB, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 import { ApprovalLinks, type IssuedLinkData } from './approval-links.js';
 import { ApprovalRequests } from './approval-requests.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../../../libs/config/src/index.js';
 import { runAuditCli, USAGE, UsageError } from './audit-cli.js';
 
 runAuditCli(process.argv.slice(2), process.env, (line) => console.log(line))

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ensureDevSigningKey, signDevToken } from '../../../../libs/auth/src/index.js';
-import { ConfigError, validateConfig } from '../config.js';
+import { ConfigError, validateConfig } from '../../../../libs/config/src/index.js';
 
 /** Prints a token signed by the development key in DATA_DIR (the same key the server verifies with). */
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { EMPTY_APPROVER_DIRECTORY, approverDirectory, canonicalJson, parseApproverDirectory, type ApproverDirectory } from '../../../../libs/domain/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 
 export function directoryFromDocument(raw: unknown): ApproverDirectory {
   const doc = parseApproverDirectory(raw);

@@ -11,7 +11,7 @@ import {
   type PromotionPolicy,
 } from '../../../../libs/domain/src/index.js';
 import { WrongExpectedRevisionError, type EventStore } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import type { IdGenerator } from './tokens.js';
 
 export type LoadedPolicy = PromotionPolicy & { readonly document: PolicyDocument; readonly contentHash: string; readonly source: string };

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { MODEL_NAME_PATTERN } from '../../../../../libs/domain/src/index.js';
-import { PageQuery } from '../list-models/list-models.dto.js';
+import { PageQuery } from '../shared/paging.js';
 
 export class ApprovalQueueQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['PendingManualApproval'], default: 'PendingManualApproval' })
