@@ -74,3 +74,25 @@ export const boundariesPending = {
   files: ['apps/registry-api/src/use-cases/audit-export/audit-export.handler.ts'],
   rules: { 'boundaries/dependencies': 'off' },
 };
+
+/**
+ * Imports that climb out of their package to a lib's entry point (`../../../../libs/auth/src/index.js`)
+ * instead of its short name (`#auth`, package.json `imports`). OFF until the integrator has run
+ * `node scripts/codemods/short-imports.mjs` on main after the parallel branches are merged; then
+ * set CLIMBING_IMPORTS to 'error'.
+ */
+export const CLIMBING_IMPORTS = 'off';
+const CLIMBING = String.raw`/^(\.\.\/)+(.*\/)?[a-z0-9-]+\/src\/index\.js$/`;
+const CLIMBING_MESSAGE = "import a lib by its short name ('#domain', '#event-store', …), not by climbing to its src/index.js";
+export const climbingImportsConfig = {
+  files: ['apps/**/*.ts', 'libs/**/*.ts', 'test/**/*.ts'],
+  rules: {
+    'no-restricted-syntax': [
+      CLIMBING_IMPORTS,
+      ...['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration', 'ImportExpression'].map((node) => ({
+        selector: `${node}[source.value=${CLIMBING}]`,
+        message: CLIMBING_MESSAGE,
+      })),
+    ],
+  },
+};

@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { boundariesConfig, boundariesPending } from './eslint.boundaries.js';
+import { boundariesConfig, boundariesPending, climbingImportsConfig } from './eslint.boundaries.js';
 
 /** The domain stays pure: no framework, database, broker or telemetry import may enter libs/domain. */
 const DOMAIN_FORBIDDEN = [
@@ -17,6 +17,7 @@ export default tseslint.config(
   js.configs.recommended,
   boundariesConfig,
   boundariesPending,
+  climbingImportsConfig,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', fetch: 'readonly', Headers: 'readonly' } },

@@ -54,4 +54,26 @@ describe('lint enforces the layers', () => {
   it('lets the domain import its own files', async () => {
     expect(await problems('libs/domain/src/probe.ts', "export { decide } from './model/decider.js';\n")).toEqual([]);
   });
+
+  it('resolves the short names too: the domain importing #event-store is refused, an app importing #domain is not', async () => {
+    const found = await problems('libs/domain/src/probe.ts', "export type { EventStore } from '#event-store';\n");
+    expect(found.some((m) => m.includes('libs/domain imports nothing else in the repo'))).toBe(true);
+    expect(await problems('apps/relay/src/probe.ts', "export { decide } from '#domain';\n")).toEqual([]);
+  });
+});
+
+describe('the climbing-import rule (off until the codemod has run on main)', () => {
+  it('once on, refuses a climb to a lib entry point and accepts the short name and local imports', async () => {
+    const { climbingImportsConfig } = (await import(`${process.cwd()}/eslint.boundaries.js`)) as {
+      climbingImportsConfig: { rules: Record<string, [string, ...unknown[]]> };
+    };
+    const [, ...selectors] = climbingImportsConfig.rules['no-restricted-syntax'];
+    const strict = new ESLint({ cwd: process.cwd(), overrideConfig: { rules: { 'no-restricted-syntax': ['error', ...selectors] } } as never });
+    const lint = async (filePath: string, code: string) => (await strict.lintText(code, { filePath }))[0].messages.map((m) => m.message);
+    const file = 'apps/registry-api/src/use-cases/get-model/probe.ts';
+    expect(await lint(file, "export { decide } from '../../../../../libs/domain/src/index.js';\n")).toEqual([expect.stringContaining("'#domain'")]);
+    expect(await lint(file, "export const load = () => import('../../../../../libs/domain/src/index.js');\n")).toEqual([expect.stringContaining("'#domain'")]);
+    expect(await lint('libs/relay/src/probe.ts', "export type { EventStore } from '../../event-store/src/index.js';\n")).toEqual([expect.stringContaining("'#domain'")]);
+    expect(await lint(file, "export { decide } from '#domain';\nexport { presentModel } from '../shared/views.js';\n")).toEqual([]);
+  });
 });
