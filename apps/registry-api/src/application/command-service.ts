@@ -12,9 +12,9 @@ import {
   type RecordedModelEvent,
 } from '../../../../libs/domain/src/index.js';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import { Mutex } from '../../../../libs/persistence/src/index.js';
 import { Projector } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE, ID_GENERATOR, POLICY, type IdGenerator } from '../infrastructure/tokens.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { RequestContext } from './request-context.js';
 import { withSpan } from './tracing.js';
 
@@ -41,7 +41,7 @@ const MAX_ATTEMPTS = 5;
  */
 @Injectable()
 export class CommandService {
-  private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+  private readonly locks = new KeyedMutex();
   private readonly cache = new Map<string, { state: ModelState; position: number }>();
 
   constructor(
@@ -55,7 +55,7 @@ export class CommandService {
     const stream = modelStreamName(model);
     return withSpan(`command ${command.type}`, requestCtx.traceparent, { 'ledger.model': model, 'ledger.command': command.type }, (span, traceparent) => {
       const ctx = { ...requestCtx, ...(traceparent ? { traceparent } : {}) };
-      return this.withLock(stream, async () => {
+      return this.locks.run(stream, async () => {
       for (let attempt = 1; ; attempt++) {
         const { state, position: statePosition } = await this.load(model, stream);
         const decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
@@ -110,20 +110,5 @@ export class CommandService {
         ...(ctx.via ? { via: ctx.via } : {}),
       },
     };
-  }
-
-  private async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let entry = this.locks.get(key);
-    if (!entry) {
-      entry = { mutex: new Mutex(), users: 0 };
-      this.locks.set(key, entry);
-    }
-    entry.users++;
-    try {
-      return await entry.mutex.run(fn);
-    } finally {
-      entry.users--;
-      if (entry.users === 0) this.locks.delete(key);
-    }
   }
 }
