@@ -3,21 +3,20 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import {
   POLICY_STREAM,
-  canonicalJson,
   governancePolicy,
   parsePolicyDocument,
   type PolicyChangedData,
   type PolicyDocument,
   type PromotionPolicy,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, type EventStore } from '../../../../libs/event-store/src/index.js';
+import { WrongExpectedRevisionError, canonicalize, type EventStore } from '../../../../libs/event-store/src/index.js';
 import type { AppConfig } from '../../../../libs/config/src/index.js';
 import type { IdGenerator } from './tokens.js';
 
 export type LoadedPolicy = PromotionPolicy & { readonly document: PolicyDocument; readonly contentHash: string; readonly source: string };
 
 export function policyFromDocument(doc: PolicyDocument, source: string): LoadedPolicy {
-  const contentHash = `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
+  const contentHash = `sha256:${createHash('sha256').update(canonicalize(doc)).digest('hex')}`;
   return Object.assign(governancePolicy(doc, `policy@${contentHash.slice(7, 19)}`), { contentHash, source });
 }
 
