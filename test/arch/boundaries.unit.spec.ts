@@ -6,10 +6,12 @@ import { ESLint } from 'eslint';
  * The imported files are real (the rule checks what an import resolves to).
  */
 const eslint = new ESLint({ cwd: process.cwd() });
+const LAYER_RULES = new Set(['boundaries/dependencies', 'no-restricted-imports']);
 
 async function problems(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return result.messages.map((m) => `${m.ruleId}: ${m.message}`);
+  // Only the layer rules: the climbing-import rule (off for now) is proven separately below.
+  return result.messages.filter((m) => LAYER_RULES.has(m.ruleId ?? '')).map((m) => `${m.ruleId}: ${m.message}`);
 }
 
 describe('lint enforces the layers', () => {
@@ -69,7 +71,7 @@ describe('the climbing-import rule (off until the codemod has run on main)', () 
     };
     const [, ...selectors] = climbingImportsConfig.rules['no-restricted-syntax'];
     const strict = new ESLint({ cwd: process.cwd(), overrideConfig: { rules: { 'no-restricted-syntax': ['error', ...selectors] } } as never });
-    const lint = async (filePath: string, code: string) => (await strict.lintText(code, { filePath }))[0].messages.map((m) => m.message);
+    const lint = async (filePath: string, code: string) => (await strict.lintText(code, { filePath }))[0].messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
     const file = 'apps/registry-api/src/use-cases/get-model/probe.ts';
     expect(await lint(file, "export { decide } from '../../../../../libs/domain/src/index.js';\n")).toEqual([expect.stringContaining("'#domain'")]);
     expect(await lint(file, "export const load = () => import('../../../../../libs/domain/src/index.js');\n")).toEqual([expect.stringContaining("'#domain'")]);
