@@ -7,6 +7,8 @@ import {
   deliveryStatus,
   evolveNotification,
   initialNotificationState,
+  isModelStream,
+  modelNameOfStream,
   notificationStream,
   type ApprovalEventDataMap,
   type ApproverDirectory,
@@ -136,9 +138,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /** Acts on one event; true when it was one this dispatcher cares about. */
   private async react(e: RecordedEvent): Promise<boolean> {
     this.scheduler.observe(e);
-    if (this.config.APPROVAL_REQUESTS_AUTO === 'true' && e.stream.startsWith('model-') && (e.type === 'VersionRegistered' || e.type === 'GatePassed')) {
+    if (this.config.APPROVAL_REQUESTS_AUTO === 'true' && isModelStream(e.stream) && (e.type === 'VersionRegistered' || e.type === 'GatePassed')) {
       // Nobody to ask for this model (e.g. no directory): nothing to load.
-      if (this.directory.approversFor(e.stream.slice('model-'.length)).length === 0) return false;
+      if (this.directory.approversFor(modelNameOfStream(e.stream)!).length === 0) return false;
       await this.autoRequest(e);
       return true;
     }
@@ -168,7 +170,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async autoRequest(e: RecordedEvent): Promise<void> {
-    const model = e.stream.slice('model-'.length);
+    const model = modelNameOfStream(e.stream)!;
     const version = (e.data as { version: string }).version;
     try {
       const unreachable = this.directory.approversFor(model).filter((p) => this.channels.for(p.subject).length === 0).map((p) => p.subject);

@@ -64,6 +64,18 @@ export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
   'RolledBack',
 ];
 
+/** A model's events live in one stream, `model-<name>`: the one place that names and parses it. */
+export const MODEL_STREAM_PREFIX = 'model-';
+
 export function modelStreamName(name: string): string {
-  return `model-${name}`;
+  return `${MODEL_STREAM_PREFIX}${name}`;
+}
+
+export function isModelStream(stream: string): boolean {
+  return stream.startsWith(MODEL_STREAM_PREFIX);
+}
+
+/** The model whose stream this is, or null for the other streams (`$policy`, `approval-…`, …). */
+export function modelNameOfStream(stream: string): string | null {
+  return isModelStream(stream) ? stream.slice(MODEL_STREAM_PREFIX.length) : null;
 }
