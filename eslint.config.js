@@ -13,7 +13,7 @@ const DOMAIN_FORBIDDEN = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**', '.cache/**', '.schemathesis/**', 'test/artifacts/**'] },
   js.configs.recommended,
   boundariesConfig,
   boundariesPending,
@@ -30,5 +30,16 @@ export default tseslint.config(
   {
     files: ['libs/domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: DOMAIN_FORBIDDEN }] },
+  },
+  {
+    // HTTP DTOs: @IsOptional() also lets `null` through to handlers and events, unlike what the
+    // OpenAPI document says; use @Optional() from use-cases/shared/validators.ts.
+    files: ['apps/**/use-cases/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'class-validator', importNames: ['IsOptional'], message: 'Use @Optional() (use-cases/shared/validators.ts): it refuses null.' }] },
+      ],
+    },
   },
 );
