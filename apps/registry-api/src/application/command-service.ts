@@ -4,14 +4,17 @@ import {
   decide,
   fold,
   initialModelState,
+  isModelStream,
+  modelNameOfStream,
   modelStreamName,
+  toModelEvent,
   type ModelCommand,
   type ModelEvent,
   type ModelState,
   type PromotionPolicy,
   type RecordedModelEvent,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
 import { Projector } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE, ID_GENERATOR, POLICY, type IdGenerator } from '../infrastructure/tokens.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -26,12 +29,7 @@ export interface CommandResult {
   state: ModelState;
 }
 
-export function toModelEvent(e: RecordedEvent): RecordedModelEvent {
-  return { type: e.type, data: e.data, recordedAt: e.recordedAt, actor: e.metadata.actor, revision: e.revision } as RecordedModelEvent;
-}
-
 const MAX_ATTEMPTS = 5;
-const MODEL_STREAM_PREFIX = modelStreamName('');
 /** Warm-up before readiness: the model streams written by the last WARM_EVENTS events, at most WARM_STREAMS of them. */
 const WARM_EVENTS = 5000;
 const WARM_STREAMS = 200;
@@ -137,9 +135,9 @@ export class CommandService implements OnApplicationBootstrap {
     const streams: string[] = [];
     for (let i = recent.length - 1; i >= 0 && streams.length < maxStreams; i--) {
       const s = recent[i].stream;
-      if (s.startsWith(MODEL_STREAM_PREFIX) && !streams.includes(s)) streams.push(s);
+      if (isModelStream(s) && !streams.includes(s)) streams.push(s);
     }
-    for (const stream of streams) await this.load(stream.slice(MODEL_STREAM_PREFIX.length), stream);
+    for (const stream of streams) await this.load(modelNameOfStream(stream)!, stream);
     return streams.length;
   }
 

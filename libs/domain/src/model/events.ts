@@ -48,6 +48,20 @@ export interface EventFacts {
 }
 export type RecordedModelEvent = ModelEvent & EventFacts;
 
+/** A model stream's event as the store hands it back (structurally: the domain knows no store). */
+export interface StoredModelEvent {
+  type: string;
+  data: unknown;
+  recordedAt: string;
+  revision: number;
+  metadata: { actor: Actor };
+}
+
+/** The one mapping from a stored event of a model stream to what `evolve` and `fold` take. */
+export function toModelEvent(e: StoredModelEvent): RecordedModelEvent {
+  return { type: e.type, data: e.data, recordedAt: e.recordedAt, actor: e.metadata.actor, revision: e.revision } as RecordedModelEvent;
+}
+
 export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
   'ModelCreated',
   'VersionRegistered',
