@@ -10,16 +10,20 @@ describe('KeyedMutex', () => {
   it('runs sections of one key one after another, in arrival order', async () => {
     const locks = new KeyedMutex();
     const gate = deferred();
+    const entered = deferred();
     const order: string[] = [];
     const first = locks.run('model-a', async () => {
       order.push('first in');
+      entered.resolve();
       await gate.promise;
       order.push('first out');
     });
     const second = locks.run('model-a', async () => {
       order.push('second');
     });
-    await Promise.resolve();
+    await entered.promise;
+    // Give the second section every chance to (wrongly) run while the first holds the key.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
     expect(order).toEqual(['first in']);
     gate.resolve();
     await Promise.all([first, second]);
