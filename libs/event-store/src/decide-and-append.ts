@@ -1,5 +1,13 @@
-import type { Decider, DomainEvent } from '../../domain/src/index.js';
-import { WrongExpectedRevisionError, type EventMetadata, type EventStore, type RecordedEvent } from './port.js';
+import { EVENT_SCHEMA_VERSION, type Decider, type DomainEvent } from '../../domain/src/index.js';
+import { WrongExpectedRevisionError, type EventMetadata, type EventStore, type NewEvent, type RecordedEvent } from './port.js';
+
+/**
+ * The one envelope of decided events: a fresh id each (chosen before the append, so a retried
+ * append is recognised), the payload version, and the caller's metadata.
+ */
+export function envelopesOf(events: readonly { type: string; data: unknown }[], metadata: EventMetadata, newId: () => string): NewEvent[] {
+  return events.map((e) => ({ id: newId(), type: e.type, schemaVersion: EVENT_SCHEMA_VERSION, data: e.data, metadata }));
+}
 
 export interface DecideAndAppendOptions {
   /** Ids for new events (UUIDv7): chosen before the append, so a retried append is recognised. */
@@ -35,7 +43,7 @@ export async function decideAndAppend<C, S, M>(
     const state = history.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as DomainEvent<M>), decider.initialState());
     const events = decider.decide(command, state);
     if (events.length === 0) return { state, recorded: [] };
-    const envelopes = events.map((e) => ({ id: options.newId(), type: e.type, schemaVersion: 1, data: e.data, metadata: options.metadata }));
+    const envelopes = envelopesOf(events, options.metadata, options.newId);
     const last = history[history.length - 1];
     try {
       const result = await store.append(stream, envelopes, { expectedRevision: last ? last.revision : 'no_stream' });

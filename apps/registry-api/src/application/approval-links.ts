@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
+import { envelopesOf, type EventStore, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
 import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 
@@ -165,7 +165,7 @@ export class ApprovalLinks implements OnModuleInit {
     const decided = decideUseLink(state, { jti, ...use });
     await this.store.append(
       linkStream(jti),
-      decided.map((e) => ({ id: this.ids.next(), type: e.type, schemaVersion: 1, data: e.data, metadata: meta })),
+      envelopesOf(decided, meta, () => this.ids.next()),
       { expectedRevision: state.revision },
     );
   }

@@ -15,7 +15,7 @@ import {
   type NotificationKind,
   type NotificationState,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../libs/event-store/src/index.js';
+import { WrongExpectedRevisionError, envelopesOf, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../libs/event-store/src/index.js';
 import type { Channel, Notification } from '../../../../libs/notifications/src/index.js';
 import { Mutex, PostgresDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { LocalLease, PgAdvisoryLease, RelayCheckpoints, type Lease } from '../../../../libs/relay/src/index.js';
@@ -290,7 +290,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         try {
           await this.store.append(
             notificationStream(d.trigger.id),
-            events.map((e) => ({ id: this.ids.next(), type: e.type, schemaVersion: 1, data: e.data, metadata: { actor: { sub: NOTIFIER_ACTOR, scopes: [] }, correlationId: d.trigger.metadata.correlationId, causationId: d.trigger.id } })),
+            envelopesOf(events, { actor: { sub: NOTIFIER_ACTOR, scopes: [] }, correlationId: d.trigger.metadata.correlationId, causationId: d.trigger.id }, () => this.ids.next()),
             { expectedRevision: state.revision === -1 ? 'no_stream' : state.revision },
           );
           const after = events.reduce((s, e, i) => evolveNotification(s, { ...e, revision: state.revision + 1 + i } as never), state);
