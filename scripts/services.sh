@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Local backing services for model-ledger, without Docker.
 #
-#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit]   (default: postgres kafka)
+#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit] [mlflow-client]   (default: postgres kafka)
 #   scripts/services.sh down   [postgres] [kafka] [mailpit]              (default: postgres kafka)
-#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit]   (exit 1 if any is not up)
+#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit] [mlflow-client]   (exit 1 if any is not up)
 #   scripts/services.sh env                                    (print the env lines only)
 #   scripts/services.sh kafka-kill    SIGKILL the broker (failure tests)
 #   scripts/services.sh kafka-start   start the broker again, keeping its data
@@ -480,6 +480,26 @@ mailpit_status() {
   else echo "mailpit: down"; return 1; fi
 }
 
+# ---------------------------------------------------------------- mlflow-client
+# The real MLflow Python client (pinned) in its own virtualenv, for the MLflow-compatibility tests.
+MLFLOW_CLIENT_SPEC="mlflow-skinny==3.17.2"
+MLFLOW_VENV="${MLFLOW_VENV:-${HOME:-/root}/.cache/model-ledger/venvs/mlflow-skinny-3.17.2}"
+mlflow_client_up() {
+  if [ -x "$MLFLOW_VENV/bin/python" ] && "$MLFLOW_VENV/bin/python" -c 'import mlflow, sys; sys.exit(mlflow.__version__ != "3.17.2")' 2>/dev/null; then
+    log "mlflow client present in $MLFLOW_VENV"
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+  log "installing $MLFLOW_CLIENT_SPEC into $MLFLOW_VENV"
+  python3 -m venv "$MLFLOW_VENV" >&2 9>&- || die "python3 -m venv $MLFLOW_VENV failed"
+  "$MLFLOW_VENV/bin/pip" install -q --disable-pip-version-check "$MLFLOW_CLIENT_SPEC" >&2 9>&- || die "pip install $MLFLOW_CLIENT_SPEC failed"
+}
+mlflow_client_status() {
+  if [ -x "$MLFLOW_VENV/bin/python" ]; then echo "mlflow-client: $("$MLFLOW_VENV/bin/python" -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null)"
+  else echo "mlflow-client: not installed"; return 1; fi
+}
+
 # ---------------------------------------------------------------- env output
 print_env() {
   local c
@@ -495,6 +515,8 @@ print_env() {
       mailpit)
         echo "MAILPIT_SMTP_URL=smtp://127.0.0.1:$MAILPIT_SMTP_PORT"
         echo "MAILPIT_API_URL=http://127.0.0.1:$MAILPIT_HTTP_PORT" ;;
+      mlflow-client)
+        echo "MLFLOW_PYTHON=$MLFLOW_VENV/bin/python" ;;
     esac
   done
 }
@@ -509,14 +531,14 @@ main() {
   [ $# -gt 0 ] && shift
   local comps=("$@") c rc=0
   for c in "${comps[@]}"; do
-    case $c in postgres|kafka|chromium|mailpit) ;; *) usage; die "unknown component '$c'";; esac
+    case $c in postgres|kafka|chromium|mailpit|mlflow-client) ;; *) usage; die "unknown component '$c'";; esac
   done
 
   case $cmd in
     up)
       [ ${#comps[@]} -gt 0 ] || comps=(postgres kafka)
       take_lock
-      for c in "${comps[@]}"; do "${c}_up"; done
+      for c in "${comps[@]}"; do "${c//-/_}_up"; done
       log "up done in $(( $(date +%s) - START_TS ))s"
       print_env "${comps[@]}"
       ;;
@@ -527,14 +549,14 @@ main() {
         case $c in
           postgres) postgres_down ;;
           kafka) kafka_stop TERM ;;
-          chromium) log "chromium is only a package; nothing to stop" ;;
+          chromium|mlflow-client) log "$c is only a package; nothing to stop" ;;
           mailpit) mailpit_down ;;
         esac
       done
       ;;
     status)
       [ ${#comps[@]} -gt 0 ] || comps=(postgres kafka)
-      for c in "${comps[@]}"; do "${c}_status" || rc=1; done
+      for c in "${comps[@]}"; do "${c//-/_}_status" || rc=1; done
       return $rc
       ;;
     env)

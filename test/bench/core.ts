@@ -128,6 +128,19 @@ export async function benchCore(kind: 'sqlite' | 'postgres', port: number): Prom
     console.log(`bare Fastify route, same JSON:       ${fmt(baseline.rps)} req/s, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`);
     console.log(`resolve / bare = ${fmt(resolve.rps / baseline.rps, 2)} (target ≥ 0.6; p99 target ≤ 10 ms)`);
 
+    // The same question through the MLflow-compatible route (MlflowClient.get_model_version_by_alias), same run, same models.
+    let j = 0;
+    const viaMlflow = await load({
+      url: base,
+      connections: 64,
+      duration: DURATION,
+      requests: [{ method: 'GET', headers: auth, setupRequest: (req) => ({ ...req, path: `/api/2.0/mlflow/registered-models/alias?name=bench-${j++ % MODELS}&alias=prod` }) }],
+    });
+    console.log(
+      `GET /api/2.0/mlflow/registered-models/alias (get_model_version_by_alias), 64 connections, ${DURATION}s: ${fmt(viaMlflow.rps)} req/s, p50 ${viaMlflow.p50} ms, p99 ${viaMlflow.p99} ms, errors ${viaMlflow.errors + viaMlflow.non2xx}`,
+    );
+    console.log(`mlflow alias / native resolve = ${fmt(viaMlflow.rps / resolve.rps, 2)}`);
+
     // Appends over HTTP: 32 writers, each request records a gate result = one event appended.
     const writer = await key.token('ci', 'registry:read registry:write gates:write');
     const wauth = { authorization: `Bearer ${writer}`, 'content-type': 'application/json' };

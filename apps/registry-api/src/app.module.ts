@@ -6,6 +6,7 @@ import type { AppConfig } from '../../../libs/config/src/index.js';
 import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
 import { ReadAfterWriteInterceptor } from './http/read-after-write.js';
+import { MLFLOW_CONTROLLERS, MLFLOW_PROVIDERS } from './mlflow/mlflow.controllers.js';
 import { AuditModule } from './infrastructure/audit.module.js';
 import { PersistenceModule } from './infrastructure/persistence.module.js';
 import { RelayModule } from './infrastructure/relay.module.js';
@@ -85,6 +86,7 @@ export class AppModule {
         IssueApprovalLinksController,
         ApprovalPageController,
         EventStreamController,
+        ...MLFLOW_CONTROLLERS,
       ],
       providers: [
         CommandService,
@@ -113,6 +115,7 @@ export class AppModule {
         IssueApprovalLinksHandler,
         ApprovalPageHandler,
         EventStreamHandler,
+        ...MLFLOW_PROVIDERS,
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
+import { isMlflowPath, sendMlflowError } from '../mlflow/mlflow-errors.js';
 import { DomainError, type ErrorDetail, type ErrorKind } from '../../../../libs/domain/src/index.js';
 import { PROBLEM_HEADERS } from './security-headers.js';
 
@@ -216,6 +217,8 @@ export class ProblemFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
+    // Under the MLflow prefixes even malformed bodies and unknown routes answer in MLflow's form.
+    if (isMlflowPath(req.url)) return sendMlflowError(http.getResponse<FastifyReply>(), err);
     const problem = toProblem(err, safeInstance(req));
     if (problem.status >= 500) this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     sendProblem(http.getResponse<FastifyReply>(), problem, err instanceof ProblemException ? err.headers : {});

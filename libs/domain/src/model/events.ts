@@ -21,6 +21,8 @@ export interface EventDataMap {
     modelCardUri?: string;
     /** How the version number relates to the previous one (semver rules), and whether the server chose it. */
     semver?: SemverDecision;
+    /** MLflow's number for the version (registration order); derived for events written before it was stored. */
+    mlflowVersion?: number;
   };
   GatePassed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string; policy?: string };
   GateFailed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string; policy?: string };
@@ -34,6 +36,17 @@ export interface EventDataMap {
   AliasSet: { alias: string; version: string; previousVersion?: string };
   AliasRemoved: { alias: string; version: string };
   RolledBack: { fromVersion?: string; toVersion: string };
+  /** The digest of a version registered without one; recorded at most once. */
+  ArtifactDigestRecorded: { version: string; digest: string };
+  /** Tombstones: the ledger forgets nothing, these only hide the version/model from listings and resolution. */
+  VersionDeleted: { version: string; mlflowVersion?: number };
+  ModelDeleted: { name: string };
+  ModelTagSet: { key: string; value: string };
+  ModelTagDeleted: { key: string };
+  ModelDescriptionUpdated: { description: string };
+  VersionTagSet: { version: string; key: string; value: string };
+  VersionTagDeleted: { version: string; key: string };
+  VersionDescriptionUpdated: { version: string; description: string };
 }
 export type ModelEventType = keyof EventDataMap;
 /** Every event type the domain decides: the model's own, and approval requests, links and notifications (their own streams). */
@@ -76,6 +89,15 @@ export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
   'AliasSet',
   'AliasRemoved',
   'RolledBack',
+  'ArtifactDigestRecorded',
+  'VersionDeleted',
+  'ModelDeleted',
+  'ModelTagSet',
+  'ModelTagDeleted',
+  'ModelDescriptionUpdated',
+  'VersionTagSet',
+  'VersionTagDeleted',
+  'VersionDescriptionUpdated',
 ];
 
 /** A model's events live in one stream, `model-<name>`: the one place that names and parses it. */

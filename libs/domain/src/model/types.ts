@@ -20,9 +20,10 @@ export interface Actor {
 
 export interface Artifact {
   uri: string;
-  digest: string;
+  /** Absent only for versions registered through the MLflow API without one; recorded later at most once. */
+  digest?: string;
   sizeBytes?: number;
-  format: ArtifactFormat;
+  format?: ArtifactFormat;
 }
 export interface Signature {
   inputs: unknown;
@@ -76,6 +77,12 @@ export interface VersionState {
   servedInProduction: boolean;
   /** Revision of the stream when the version was last changed. */
   revision: number;
+  /** When the version last changed (any event about it). */
+  updatedAt?: string;
+  /** MLflow's version number: the version's place in registration order, 1-based. */
+  mlflowVersion?: number;
+  /** Tombstone: deleted through the MLflow API; hidden from listings and resolution, kept in the audit trail. */
+  deleted?: { by: string; at: string };
 }
 
 export interface ModelState {
@@ -90,6 +97,11 @@ export interface ModelState {
   aliases: Record<string, string>;
   /** artifact digest → first version registered with it. */
   digests: Record<string, string>;
+  /** Versions registered so far (deleted ones included): the next MLflow version number is this + 1. */
+  registeredCount?: number;
+  /** Tombstone: the model was deleted; its name stays taken (the stream is its identity). */
+  deleted?: { by: string; at: string };
+  updatedAt?: string;
   revision: number;
 }
 
