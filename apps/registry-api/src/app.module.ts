@@ -39,6 +39,7 @@ import { EventStreamHandler } from './use-cases/event-stream/event-stream.handle
 import { HealthController } from './use-cases/health/health.controller.js';
 import { MetricsController } from './use-cases/metrics/metrics.controller.js';
 import { MetricsHandler } from './use-cases/metrics/metrics.handler.js';
+import { LedgerMetrics } from './use-cases/metrics/ledger-metrics.js';
 import { ListModelsController } from './use-cases/list-models/list-models.controller.js';
 import { ListModelsHandler } from './use-cases/list-models/list-models.handler.js';
 import { ListVersionsController } from './use-cases/list-versions/list-versions.controller.js';
@@ -90,6 +91,7 @@ export class AppModule {
       ],
       providers: [
         CommandService,
+        LedgerMetrics,
         MetricsHandler,
         CreateModelHandler,
         ListModelsHandler,

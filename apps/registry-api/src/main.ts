@@ -1,7 +1,6 @@
-import { Logger } from '@nestjs/common';
-import { createApp } from './bootstrap.js';
+// The OpenTelemetry SDK starts first (standard OTEL_* variables), before the app's modules load.
+import { startTelemetry } from '../../../libs/observability/src/index.js';
 import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
-import { startTelemetry } from './telemetry.js';
 
 async function main(): Promise<void> {
   let config;
@@ -14,7 +13,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  startTelemetry();
+  const telemetry = startTelemetry({ serviceName: 'model-ledger-api' });
+  const { createApp } = await import('./bootstrap.js');
+  const { Logger } = await import('@nestjs/common');
   const app = await createApp(config);
   await app.listen({ port: config.PORT, host: config.HOST });
   const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     log.log(`development signing key in ${config.DATA_DIR}; mint a token with:`);
     log.log(`  npm run token -- --sub alice --scope "registry:read registry:write"`);
   }
+  // Flush buffered spans and metrics while Nest's shutdown hooks close the app.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void telemetry.shutdown().catch(() => undefined));
 }
 
 main().catch((err) => {
