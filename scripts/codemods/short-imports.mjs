@@ -45,6 +45,9 @@ function* sourceFiles(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (SKIP_DIRS.has(entry.name) || entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
+    // A folder with its own package.json (an npm workspace such as apps/cli) resolves `#names`
+    // through that file, not the root one, and may run from sources: leave it alone.
+    if (entry.isDirectory() && existsSync(join(path, 'package.json'))) continue;
     if (entry.isDirectory()) yield* sourceFiles(path);
     else if (/\.(ts|mts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) yield path;
   }

@@ -2,6 +2,7 @@
 import { startTelemetry } from '../../../libs/observability/src/index.js';
 import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
 import { createServer } from 'node:http';
+import { loadEnvFile } from '../../../libs/env-file/src/index.js';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.
@@ -11,6 +12,7 @@ import { createServer } from 'node:http';
 async function main(): Promise<void> {
   let config;
   try {
+    loadEnvFile();
     config = validateConfig(process.env);
     if (config.KAFKA_BROKERS.length === 0) throw new ConfigError('invalid configuration:\n  apps/relay needs KAFKA_BROKERS');
     // SQLite has no lease across processes: its one API process runs the relay itself.

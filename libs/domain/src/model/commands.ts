@@ -1,4 +1,4 @@
-import type { Artifact, Lineage, Signature } from './types.js';
+import type { Artifact, ArtifactInspection, Lineage, Signature } from './types.js';
 
 export interface CreateModel {
   type: 'CreateModel';
@@ -17,6 +17,7 @@ export interface RegisterVersion {
   modelCardUri?: string;
   artifact: Artifact;
   signature?: Signature;
+  inspection?: ArtifactInspection;
   metrics?: Record<string, number>;
   params?: Record<string, string | number | boolean>;
   lineage?: Lineage;

@@ -19,6 +19,7 @@ import {
   requireLiveVersion,
 } from './lifecycle.js';
 import type { PromotionPolicy, PromotionTarget, Requirement } from './policy.js';
+import { isUnsafeArtifact, promotionChecklist, unsafeArtifactError } from './artifact-safety.js';
 import {
   ALIAS_PATTERN,
   PROD_ALIAS,
@@ -77,7 +78,7 @@ function enforceChecklist(state: ModelState, version: VersionState, target: Prom
           met: false,
         },
       ];
-  const checklist = [...digest, ...ctx.policy.checklist(state, version, target)];
+  const checklist = [...digest, ...promotionChecklist(ctx.policy, state, version, target)];
   const unmet = checklist.filter((r) => !r.met);
   if (unmet.length === 0) return;
   const where = target.kind === 'stage' ? target.stage : `alias '${target.alias}'`;
@@ -143,6 +144,11 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
       version: cmd.version,
     });
   }
+  if (cmd.inspection && cmd.inspection.format !== cmd.artifact.format) {
+    throw invalid('INSPECTION_FORMAT_MISMATCH', `artifact.format is '${cmd.artifact.format}' but the inspection found '${cmd.inspection.format}'`, [
+      { field: 'inspection.format', rule: 'equalsArtifactFormat', message: `must equal artifact.format ('${cmd.artifact.format}')` },
+    ]);
+  }
   const digest = cmd.artifact.digest;
   if (digest === undefined && !cmd.allowMissingDigest) {
     throw invalid('DIGEST_REQUIRED', 'artifact.digest is required', [{ field: 'artifact.digest', rule: 'required', message: 'must be sha256:<64 hex>' }]);
@@ -189,6 +195,7 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
         version,
         artifact: cmd.artifact,
         ...(cmd.signature ? { signature: cmd.signature } : {}),
+        ...(cmd.inspection ? { inspection: cmd.inspection } : {}),
         metrics: cmd.metrics ?? {},
         params: cmd.params ?? {},
         lineage: cmd.lineage ?? {},
@@ -285,6 +292,8 @@ function decideRollback(state: ModelState, cmd: Rollback, ctx: DecideContext): M
   if (target.approvalStatus !== 'Approved') {
     throw conflict('ROLLBACK_TARGET_NOT_APPROVED', `version ${target.version} is ${target.approvalStatus}; only an approved version can be rolled back to`);
   }
+  // Cannot happen through promotion (an unsafe version never reaches Production); checked anyway.
+  if (isUnsafeArtifact(target)) throw unsafeArtifactError(target, 'Production');
   if (!target.servedInProduction) {
     throw conflict(
       'ROLLBACK_TARGET_NEVER_IN_PRODUCTION',
@@ -440,6 +449,7 @@ function apply(next: Draft, event: RecordedModelEvent): void {
         approvalStatus: 'PendingManualApproval',
         artifact: d.artifact,
         signature: d.signature,
+        ...(d.inspection ? { inspection: d.inspection } : {}),
         metrics: d.metrics,
         params: d.params,
         lineage: d.lineage,

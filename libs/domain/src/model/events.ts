@@ -1,6 +1,6 @@
 import type { SemverDecision } from '../semver-rules.js';
 import type { ApprovalEventDataMap } from '../approvals/events.js';
-import type { Actor, Artifact, Lineage, Signature, Stage } from './types.js';
+import type { Actor, Artifact, ArtifactInspection, Lineage, Signature, Stage } from './types.js';
 
 /** Payload schema version of every event type; bump with an upcaster when a payload changes shape. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -11,6 +11,8 @@ export interface EventDataMap {
     version: string;
     artifact: Artifact;
     signature?: Signature;
+    /** What the registrant's inspector found in the artifact's bytes (absent: never inspected). */
+    inspection?: ArtifactInspection;
     metrics: Record<string, number>;
     params: Record<string, string | number | boolean>;
     lineage: Lineage;

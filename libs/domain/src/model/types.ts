@@ -2,7 +2,8 @@ export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type Stage = (typeof STAGES)[number];
 export const APPROVAL_STATUSES = ['PendingManualApproval', 'Approved', 'Rejected'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
-export const ARTIFACT_FORMATS = ['onnx', 'torchscript', 'savedmodel', 'safetensors', 'gguf', 'pickle', 'joblib', 'other'] as const;
+/** `pytorch` is a torch.save zip (pickled state), `torchscript` a torch.jit.save one (code + pickles). */
+export const ARTIFACT_FORMATS = ['onnx', 'torchscript', 'savedmodel', 'safetensors', 'gguf', 'pickle', 'joblib', 'other', 'pytorch'] as const;
 export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
 
 export const MODEL_NAME_MAX_LENGTH = 128;
@@ -24,6 +25,26 @@ export interface Artifact {
   digest?: string;
   sizeBytes?: number;
   format?: ArtifactFormat;
+}
+/**
+ * What an inspector (the CLI) found inside the artifact's bytes, recorded on the registration.
+ * The server never sees the bytes: these are the registrant's recorded claims, judged by the
+ * `artifact-format` gate and by the unsafe-artifact rule (see artifact-safety.ts).
+ */
+export interface ArtifactInspection {
+  /** The format detected from the bytes. */
+  format: ArtifactFormat;
+  /** Structure checks passed (headers, offsets). */
+  valid: boolean;
+  /** False when the artifact runs code on load (a pickle importing os.system, eval, ...). */
+  safe: boolean;
+  /** The offending globals, e.g. `posix.system`. Any entry makes the artifact unsafe, whatever `safe` says. */
+  unsafeGlobals?: string[];
+  errors?: string[];
+  /** Small facts: IR version, opsets, tensor count, architecture, quantization, ... */
+  facts?: Record<string, string | number | boolean>;
+  /** Name and version of the inspector, e.g. model-ledger-inspect/1. */
+  inspector: string;
 }
 export interface Signature {
   inputs: unknown;
@@ -59,6 +80,7 @@ export interface VersionState {
   approvalStatus: ApprovalStatus;
   artifact: Artifact;
   signature?: Signature;
+  inspection?: ArtifactInspection;
   metrics: Record<string, number>;
   params: Record<string, string | number | boolean>;
   lineage: Lineage;

@@ -14,6 +14,7 @@ export function presentVersion(v: VersionView, position?: number) {
     aliases: v.aliases,
     artifact: v.artifact,
     signature: v.signature ?? null,
+    inspection: v.inspection ?? null,
     metrics: v.metrics,
     params: v.params,
     lineage: v.lineage,
