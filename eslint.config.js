@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { boundariesConfig, climbingImportsConfig } from './eslint.boundaries.js';
 
 /** The domain stays pure: no framework, database, broker or telemetry import may enter libs/domain. */
 const DOMAIN_FORBIDDEN = [
@@ -23,6 +24,8 @@ const CLI_FORBIDDEN = [
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**', '.cache/**', '.schemathesis/**', 'test/artifacts/**'] },
   js.configs.recommended,
+  boundariesConfig,
+  climbingImportsConfig,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', fetch: 'readonly', Headers: 'readonly' } },

@@ -3,7 +3,8 @@
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // `#domain`, `#event-store`, …: package.json `imports` name the built files; tests run the sources.
+  moduleNameMapper: { '^#([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
   rootDir: '.',
   setupFiles: ['reflect-metadata'],

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../apps/registry-api/src/bootstrap.js';
-import { validateConfig } from '../../apps/registry-api/src/config.js';
+import { validateConfig } from '../../libs/config/src/index.js';
 import { AuditHistory } from '../../apps/registry-api/src/application/audit-history.js';
 import { EVENT_STORE } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { devAuditKeyFile, loadAuditKey, verifyStore, writeCheckpoint } from '../../libs/audit/src/index.js';

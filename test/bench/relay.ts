@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import { createApp } from '../../apps/registry-api/src/bootstrap.js';
-import { validateConfig } from '../../apps/registry-api/src/config.js';
+import { validateConfig } from '../../libs/config/src/index.js';
 import { SqliteEventStore, type NewEvent } from '../../libs/event-store/src/index.js';
 import { SqliteDb, uuidv7 } from '../../libs/persistence/src/index.js';
 import { KafkaPublisher, LocalLease, Relay } from '../../libs/relay/src/index.js';

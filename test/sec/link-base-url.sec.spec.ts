@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, outboxEnabled, validateConfig } from '../../apps/registry-api/src/config.js';
+import { ConfigError, outboxEnabled, validateConfig } from '../../libs/config/src/index.js';
 import { approversFile } from '../support/approvers.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { linkFromOutbox, readOutbox, waitFor } from '../support/links.js';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAuditCli } from '../../apps/registry-api/src/cli/audit-cli.js';
-import { validateConfig } from '../../apps/registry-api/src/config.js';
+import { validateConfig } from '../../libs/config/src/index.js';
 import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
 import { MIGRATIONS, type SqlDb } from '../../libs/persistence/src/index.js';
 import { ALL_PROJECTIONS, rebuildAndCompare, storedProjectionVersions } from '../../libs/read-models/src/index.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signDevToken, ensureDevSigningKey } from '../../../libs/auth/src/index.js';
 import { createApp } from './bootstrap.js';
-import { validateConfig } from './config.js';
+import { validateConfig } from '../../../libs/config/src/index.js';
 
 describe('development signing key', () => {
   let dir: string;

@@ -1,6 +1,6 @@
 // The OpenTelemetry SDK starts first (standard OTEL_* variables), before the app's modules load.
-import { startTelemetry } from './telemetry.js';
-import { ConfigError, validateConfig } from './config.js';
+import { startTelemetry } from '../../../libs/observability/src/index.js';
+import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
 import { describeStore, loadEnvFile } from '../../../libs/env-file/src/index.js';
 import type { Relay } from '../../../libs/relay/src/index.js';
 

@@ -1,6 +1,6 @@
 // The OpenTelemetry SDK starts first (standard OTEL_* variables), before the relay's modules load.
-import { startTelemetry } from '../../registry-api/src/telemetry.js';
-import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
+import { startTelemetry } from '../../../libs/observability/src/index.js';
+import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
 import { createServer } from 'node:http';
 import { loadEnvFile } from '../../../libs/env-file/src/index.js';
 
@@ -29,8 +29,8 @@ async function main(): Promise<void> {
   const telemetry = startTelemetry({ serviceName: 'model-ledger-relay' });
   await import('reflect-metadata');
   const { Logger } = await import('@nestjs/common');
-  const { createLogger, PinoNestLogger } = await import('../../registry-api/src/logging.js');
-  const { relayFromConfig } = await import('../../registry-api/src/infrastructure/relay.module.js');
+  const { createLogger, PinoNestLogger } = await import('../../../libs/observability/src/index.js');
+  const { relayFromConfig } = await import('../../../libs/relay/src/index.js');
   const { PostgresEventStore } = await import('../../../libs/event-store/src/index.js');
   const { PostgresDb } = await import('../../../libs/persistence/src/index.js');
   Logger.overrideLogger(new PinoNestLogger(createLogger(config)));

@@ -1,24 +1,10 @@
 import { CompactSign, importJWK } from 'jose';
 import { uuidv7 } from '../../persistence/src/index.js';
-import type { EventStore, RecordedEvent } from '../../event-store/src/index.js';
+import { decideAndAppend, type EventStore, type RecordedEvent } from '../../event-store/src/index.js';
+import { CHECKPOINT_ACTOR, CHECKPOINT_EVENT, CHECKPOINT_STREAM, checkpointLedger, type CheckpointClaim, type CheckpointData } from '../../domain/src/index.js';
 import type { AuditKey } from './audit-key.js';
 
-export const CHECKPOINT_STREAM = '$audit-checkpoints';
-export const CHECKPOINT_EVENT = 'AuditCheckpoint';
-export const CHECKPOINT_ACTOR = 'system:audit';
-
-/** What a checkpoint signs: the chain head it saw. */
-export interface CheckpointClaim {
-  position: number;
-  hash: string;
-  recordedAt: string;
-}
-
-/** Payload of an AuditCheckpoint event: the claim in clear plus the compact JWS over it. */
-export interface CheckpointData extends CheckpointClaim {
-  kid: string;
-  jws: string;
-}
+export { CHECKPOINT_ACTOR, CHECKPOINT_EVENT, CHECKPOINT_STREAM, type CheckpointClaim, type CheckpointData } from '../../domain/src/index.js';
 
 export async function signCheckpoint(key: AuditKey, claim: CheckpointClaim): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, 'EdDSA');
@@ -40,11 +26,11 @@ export async function writeCheckpoint(store: EventStore, key: AuditKey): Promise
   const [last] = await store.readAll({ fromPosition: head - 1, limit: 1 });
   if (!last || isCheckpoint(last) || !last.hash) return undefined;
   const claim: CheckpointClaim = { position: last.position, hash: last.hash, recordedAt: last.recordedAt };
-  const data: CheckpointData = { ...claim, kid: key.kid, jws: await signCheckpoint(key, claim) };
+  const checkpoint: CheckpointData = { ...claim, kid: key.kid, jws: await signCheckpoint(key, claim) };
   const id = uuidv7();
-  const result = await store.append(CHECKPOINT_STREAM, [{ id, type: CHECKPOINT_EVENT, schemaVersion: 1, data, metadata: { actor: { sub: CHECKPOINT_ACTOR, scopes: [] }, correlationId: id } }], {
-    expectedRevision: 'any',
+  const { recorded } = await decideAndAppend(store, CHECKPOINT_STREAM, checkpointLedger, { type: 'RecordCheckpoint', checkpoint }, {
+    newId: () => id,
+    metadata: { actor: { sub: CHECKPOINT_ACTOR, scopes: [] }, correlationId: id },
   });
-  const [written] = await store.readAll({ fromPosition: result.position - 1, limit: 1 });
-  return written;
+  return recorded[0];
 }

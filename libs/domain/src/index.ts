@@ -13,3 +13,5 @@ export * from './model/artifact-safety.js';
 export * from './approvals/directory.js';
 export * from './approvals/events.js';
 export * from './approvals/decider.js';
+export * from './decider.js';
+export * from './ledger/index.js';

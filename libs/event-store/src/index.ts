@@ -5,3 +5,4 @@ export * from './postgres-event-store.js';
 export * from './subscription.js';
 export * from './jcs.js';
 export * from './hash-chain.js';
+export * from './decide-and-append.js';

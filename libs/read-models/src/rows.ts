@@ -1,7 +1,8 @@
-import type {
-  EventDataMap,
-  ModelEventType,
-  VersionState,
+import {
+  modelNameOfStream,
+  type EventDataMap,
+  type ModelEventType,
+  type VersionState,
 } from '../../domain/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/index.js';
 
@@ -63,9 +64,8 @@ export interface AuditRow {
   recordedAt: string;
 }
 
-export const MODEL_STREAM_PREFIX = 'model-';
 export function modelOf(e: RecordedEvent): string | null {
-  return e.stream.startsWith(MODEL_STREAM_PREFIX) ? e.stream.slice(MODEL_STREAM_PREFIX.length) : null;
+  return modelNameOfStream(e.stream);
 }
 export function versionOf(e: RecordedEvent): string | null {
   const d = e.data as { version?: unknown; toVersion?: unknown };

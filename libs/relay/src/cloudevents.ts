@@ -1,7 +1,6 @@
-import type { Artifact, EventDataMap, Lineage, ModelEventType } from '../../domain/src/index.js';
+import { modelNameOfStream, type Artifact, type EventDataMap, type Lineage, type ModelEventType } from '../../domain/src/index.js';
 import type { RecordedEvent } from '../../event-store/src/index.js';
 
-const MODEL_STREAM_PREFIX = 'model-';
 export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
 const TYPE_PREFIX = 'dev.model-ledger';
 
@@ -82,7 +81,7 @@ export interface CloudEvent {
 }
 
 export function modelOfStream(stream: string): string {
-  return stream.startsWith(MODEL_STREAM_PREFIX) ? stream.slice(MODEL_STREAM_PREFIX.length) : stream;
+  return modelNameOfStream(stream) ?? stream;
 }
 
 /** The version an event is about (rollbacks: the version brought back). */

@@ -4,3 +4,4 @@ export * from './checkpoints.js';
 export * from './publisher.js';
 export * from './lease.js';
 export * from './relay.js';
+export * from './from-config.js';

@@ -1,3 +1,4 @@
+import { isModelStream } from '../../domain/src/index.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
 import type { EventStore } from '../../event-store/src/index.js';
 import type { SqlDb } from '../../persistence/src/index.js';
@@ -101,7 +102,7 @@ export class Relay {
     for (const [i, ce] of cloudEvents.entries()) {
       // Only model lifecycle events go downstream; internal streams ($policy, $audit-checkpoints,
       // approval links) are passed over, and the checkpoint moves past them.
-      const forEvent = read[i].stream.startsWith('model-') ? toMessages(ce, read[i].type, this.topics, this.options.mode) : [];
+      const forEvent = isModelStream(read[i].stream) ? toMessages(ce, read[i].type, this.topics, this.options.mode) : [];
       const size = forEvent.reduce((n, m) => n + m.value.length + m.key.length + 64, 0);
       if (count > 0 && bytes + size > maxBytes) break;
       messages.push(...forEvent);

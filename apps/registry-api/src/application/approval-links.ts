@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
-import { Mutex } from '../../../../libs/persistence/src/index.js';
-import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../config.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { envelopesOf, type EventStore, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 
 export const LINK_ISSUER = 'model-ledger/approval-link';
@@ -72,7 +72,7 @@ export async function loadLinkKey(config: AppConfig): Promise<{ privateKey: Cryp
 @Injectable()
 export class ApprovalLinks implements OnModuleInit {
   private key?: Promise<Awaited<ReturnType<typeof loadLinkKey>>>;
-  private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+  private readonly locks = new KeyedMutex();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -165,20 +165,13 @@ export class ApprovalLinks implements OnModuleInit {
     const decided = decideUseLink(state, { jti, ...use });
     await this.store.append(
       linkStream(jti),
-      decided.map((e) => ({ id: this.ids.next(), type: e.type, schemaVersion: 1, data: e.data, metadata: meta })),
+      envelopesOf(decided, meta, () => this.ids.next()),
       { expectedRevision: state.revision },
     );
   }
 
   /** One decision per link at a time in this process; across processes the append revision decides. */
-  async exclusive<T>(jti: string, fn: () => Promise<T>): Promise<T> {
-    let entry = this.locks.get(jti);
-    if (!entry) this.locks.set(jti, (entry = { mutex: new Mutex(), users: 0 }));
-    entry.users++;
-    try {
-      return await entry.mutex.run(fn);
-    } finally {
-      if (--entry.users === 0) this.locks.delete(jti);
-    }
+  exclusive<T>(jti: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(jti, fn);
   }
 }

@@ -13,9 +13,9 @@ import {
   type PromotionPolicy,
   type RequestedLink,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, type EventMetadata, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
+import { WrongExpectedRevisionError, envelopesOf, type EventMetadata, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
 import { Mutex } from '../../../../libs/persistence/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 import { CommandService } from './command-service.js';
 
@@ -122,6 +122,6 @@ export class ApprovalRequests {
   }
 
   private envelopes(events: ApprovalEvent[], meta: EventMetadata): NewEvent[] {
-    return events.map((e) => ({ id: this.ids.next(), type: e.type, schemaVersion: 1, data: e.data, metadata: meta }));
+    return envelopesOf(events, meta, () => this.ids.next());
   }
 }

@@ -5,13 +5,13 @@ import {
   invalid,
   modelStreamName,
   notFound,
+  toModelEvent,
   type ModelState,
   type VersionState,
 } from '../../../../libs/domain/src/index.js';
 import type { EventStore, RecordedEvent, StreamCutter } from '../../../../libs/event-store/src/index.js';
 import { EVENT_STORE, STREAM_CUTTER } from '../infrastructure/tokens.js';
 import { parseRfc3339 } from '../use-cases/shared/instant.js';
-import { toModelEvent } from './command-service.js';
 
 /** A point in history: an instant (events recorded at or before it) or a global position. */
 export type Cut = { at: string } | { position: number };

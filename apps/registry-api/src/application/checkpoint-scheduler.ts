@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Mutex } from '../../../../libs/persistence/src/index.js';
 import type { EventStore } from '../../../../libs/event-store/src/index.js';
 import { CHECKPOINT_STREAM, writeCheckpoint, type AuditKey } from '../../../../libs/audit/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APP_CONFIG, AUDIT_KEY, EVENT_STORE } from '../infrastructure/tokens.js';
 
 /**

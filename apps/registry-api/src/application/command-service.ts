@@ -5,17 +5,21 @@ import {
   decide,
   fold,
   initialModelState,
+  isModelStream,
+  modelNameOfStream,
   modelStreamName,
+  toModelEvent,
   type ModelCommand,
   type ModelEvent,
   type ModelState,
   type PromotionPolicy,
   type RecordedModelEvent,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import { Mutex, type SqlDb } from '../../../../libs/persistence/src/index.js';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
+import { type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { Projector } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type IdGenerator } from '../infrastructure/tokens.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { RequestContext } from './request-context.js';
 import { LedgerMetrics } from '../use-cases/metrics/ledger-metrics.js';
 import { withDbSpan, withSpan } from './tracing.js';
@@ -28,12 +32,7 @@ export interface CommandResult {
   state: ModelState;
 }
 
-export function toModelEvent(e: RecordedEvent): RecordedModelEvent {
-  return { type: e.type, data: e.data, recordedAt: e.recordedAt, actor: e.metadata.actor, revision: e.revision } as RecordedModelEvent;
-}
-
 const MAX_ATTEMPTS = 5;
-const MODEL_STREAM_PREFIX = modelStreamName('');
 /** Warm-up before readiness: the model streams written by the last WARM_EVENTS events, at most WARM_STREAMS of them. */
 const WARM_EVENTS = 5000;
 const WARM_STREAMS = 200;
@@ -53,7 +52,7 @@ export interface WarmupStatus {
  */
 @Injectable()
 export class CommandService implements OnApplicationBootstrap {
-  private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+  private readonly locks = new KeyedMutex();
   private readonly cache = new Map<string, { state: ModelState; position: number }>();
   private warmup: WarmupStatus = { status: 'warming', streams: 0 };
   private warming?: Promise<void>;
@@ -75,7 +74,7 @@ export class CommandService implements OnApplicationBootstrap {
     const stream = modelStreamName(model);
     return withSpan(`command ${command.type}`, requestCtx.traceparent, { 'ledger.model': model, 'ledger.command': command.type }, (span, traceparent) => {
       const ctx = { ...requestCtx, ...(traceparent ? { traceparent } : {}) };
-      return this.withLock(stream, async () => {
+      return this.locks.run(stream, async () => {
       for (let attempt = 1; ; attempt++) {
         const { state, position: statePosition } = await this.load(model, stream);
         // A retry of a request whose events already landed (e.g. its process died before it could
@@ -153,9 +152,9 @@ export class CommandService implements OnApplicationBootstrap {
     const streams: string[] = [];
     for (let i = recent.length - 1; i >= 0 && streams.length < maxStreams; i--) {
       const s = recent[i].stream;
-      if (s.startsWith(MODEL_STREAM_PREFIX) && !streams.includes(s)) streams.push(s);
+      if (isModelStream(s) && !streams.includes(s)) streams.push(s);
     }
-    for (const stream of streams) await this.load(stream.slice(MODEL_STREAM_PREFIX.length), stream);
+    for (const stream of streams) await this.load(modelNameOfStream(stream)!, stream);
     return streams.length;
   }
 
@@ -188,20 +187,5 @@ export class CommandService implements OnApplicationBootstrap {
         ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
       },
     };
-  }
-
-  private async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let entry = this.locks.get(key);
-    if (!entry) {
-      entry = { mutex: new Mutex(), users: 0 };
-      this.locks.set(key, entry);
-    }
-    entry.users++;
-    try {
-      return await entry.mutex.run(fn);
-    } finally {
-      entry.users--;
-      if (entry.users === 0) this.locks.delete(key);
-    }
   }
 }

@@ -7,17 +7,19 @@ import {
   deliveryStatus,
   evolveNotification,
   initialNotificationState,
+  isModelStream,
+  modelNameOfStream,
   notificationStream,
   type ApprovalEventDataMap,
   type ApproverDirectory,
   type NotificationKind,
   type NotificationState,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../libs/event-store/src/index.js';
+import { WrongExpectedRevisionError, envelopesOf, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../libs/event-store/src/index.js';
 import type { Channel, Notification } from '../../../../libs/notifications/src/index.js';
 import { Mutex, PostgresDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { LocalLease, PgAdvisoryLease, RelayCheckpoints, type Lease } from '../../../../libs/relay/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, SQL_DB, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 import { ApprovalLinks, type IssuedLinkData } from './approval-links.js';
 import { ApprovalRequests } from './approval-requests.js';
@@ -135,9 +137,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /** Acts on one event; true when it was one this dispatcher cares about. */
   private async react(e: RecordedEvent): Promise<boolean> {
     this.scheduler.observe(e);
-    if (this.config.APPROVAL_REQUESTS_AUTO === 'true' && e.stream.startsWith('model-') && (e.type === 'VersionRegistered' || e.type === 'GatePassed')) {
+    if (this.config.APPROVAL_REQUESTS_AUTO === 'true' && isModelStream(e.stream) && (e.type === 'VersionRegistered' || e.type === 'GatePassed')) {
       // Nobody to ask for this model (e.g. no directory): nothing to load.
-      if (this.directory.approversFor(e.stream.slice('model-'.length)).length === 0) return false;
+      if (this.directory.approversFor(modelNameOfStream(e.stream)!).length === 0) return false;
       await this.autoRequest(e);
       return true;
     }
@@ -167,7 +169,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async autoRequest(e: RecordedEvent): Promise<void> {
-    const model = e.stream.slice('model-'.length);
+    const model = modelNameOfStream(e.stream)!;
     const version = (e.data as { version: string }).version;
     try {
       const unreachable = this.directory.approversFor(model).filter((p) => this.channels.for(p.subject).length === 0).map((p) => p.subject);
@@ -287,7 +289,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         try {
           await this.store.append(
             notificationStream(d.trigger.id),
-            events.map((e) => ({ id: this.ids.next(), type: e.type, schemaVersion: 1, data: e.data, metadata: { actor: { sub: NOTIFIER_ACTOR, scopes: [] }, correlationId: d.trigger.metadata.correlationId, causationId: d.trigger.id } })),
+            envelopesOf(events, { actor: { sub: NOTIFIER_ACTOR, scopes: [] }, correlationId: d.trigger.metadata.correlationId, causationId: d.trigger.id }, () => this.ids.next()),
             { expectedRevision: state.revision === -1 ? 'no_stream' : state.revision },
           );
           const after = events.reduce((s, e, i) => evolveNotification(s, { ...e, revision: state.revision + 1 + i } as never), state);

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
 import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '../../../../libs/audit/src/index.js';
 import { describeStore } from '../../../../libs/env-file/src/index.js';
-import { validateConfig, type AppConfig } from '../config.js';
+import { validateConfig, type AppConfig } from '../../../../libs/config/src/index.js';
 import { openEventStore } from '../infrastructure/open-store.js';
 
 export const USAGE = `usage:

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../../../libs/config/src/index.js';
 import { runMigrateCli } from './migrate-cli.js';
 
 runMigrateCli(process.env, (line) => console.log(line))

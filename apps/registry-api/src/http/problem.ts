@@ -17,7 +17,8 @@ export interface Problem {
   [key: string]: unknown;
 }
 
-const STATUS: Record<ErrorKind, number> = {
+/** The one map from a domain error's kind to its HTTP status (the API and the approver page). */
+export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   validation: 422,
   not_found: 404,
   conflict: 409,
@@ -129,7 +130,7 @@ export function safeInstance(req: RequestLike | undefined): string | undefined {
 
 export function toProblem(err: unknown, instance?: string): Problem {
   if (err instanceof DomainError) {
-    const status = STATUS[err.kind];
+    const status = STATUS_OF_KIND[err.kind];
     return {
       type: problemType(err.code),
       title: TITLES[status],

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
 import { tracer } from '../application/tracing.js';
-import { redactUrl, requestLogContext } from '../logging.js';
+import { redactUrl, requestLogContext } from '../../../../libs/observability/src/index.js';
 
 const SERVER_SPAN = Symbol('serverSpan');
 type TracedRequest = FastifyRequest & { [SERVER_SPAN]?: Span };

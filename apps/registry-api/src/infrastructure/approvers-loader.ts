@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { EMPTY_APPROVER_DIRECTORY, approverDirectory, canonicalJson, parseApproverDirectory, type ApproverDirectory } from '../../../../libs/domain/src/index.js';
-import type { AppConfig } from '../config.js';
+import { EMPTY_APPROVER_DIRECTORY, approverDirectory, parseApproverDirectory, type ApproverDirectory } from '../../../../libs/domain/src/index.js';
+import { canonicalize } from '../../../../libs/event-store/src/index.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 
 export function directoryFromDocument(raw: unknown): ApproverDirectory {
   const doc = parseApproverDirectory(raw);
-  return approverDirectory(doc, `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`);
+  return approverDirectory(doc, `sha256:${createHash('sha256').update(canonicalize(doc)).digest('hex')}`);
 }
 
 /** Reads APPROVERS_FILE (YAML or JSON); without one the directory is empty and no link can be issued. */

@@ -4,7 +4,7 @@ import type { SqlDb } from '../../../../libs/persistence/src/index.js';
 import { AuditTrailQueries } from '../../../../libs/read-models/src/index.js';
 import { AuditHistory } from '../application/audit-history.js';
 import { CheckpointScheduler } from '../application/checkpoint-scheduler.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { AuditReadLog } from '../http/audit-read-log.js';
 import { AuditCheckpointsController } from '../use-cases/audit-checkpoints/audit-checkpoints.controller.js';
 import { AuditCheckpointsHandler } from '../use-cases/audit-checkpoints/audit-checkpoints.handler.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type SqlEventStore } from '../../../../libs/event-store/src/index.js';
 import { PostgresDb, SqliteDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import type { Clock } from './tokens.js';
 
 /**

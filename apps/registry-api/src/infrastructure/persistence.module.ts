@@ -4,7 +4,7 @@ import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventSt
 import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { Projector, RegistryQueries, upgradeProjections } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import { IdempotencyStore } from '../http/idempotency.js';
 import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';

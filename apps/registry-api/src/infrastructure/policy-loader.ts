@@ -3,21 +3,21 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import {
   POLICY_STREAM,
-  canonicalJson,
   governancePolicy,
   parsePolicyDocument,
-  type PolicyChangedData,
+  policyLedger,
+  type RecordPolicy,
   type PolicyDocument,
   type PromotionPolicy,
 } from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, type EventStore } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../config.js';
+import { canonicalize, decideAndAppend, type EventStore } from '../../../../libs/event-store/src/index.js';
+import type { AppConfig } from '../../../../libs/config/src/index.js';
 import type { IdGenerator } from './tokens.js';
 
 export type LoadedPolicy = PromotionPolicy & { readonly document: PolicyDocument; readonly contentHash: string; readonly source: string };
 
 export function policyFromDocument(doc: PolicyDocument, source: string): LoadedPolicy {
-  const contentHash = `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
+  const contentHash = `sha256:${createHash('sha256').update(canonicalize(doc)).digest('hex')}`;
   return Object.assign(governancePolicy(doc, `policy@${contentHash.slice(7, 19)}`), { contentHash, source });
 }
 
@@ -49,29 +49,13 @@ export function loadPolicy(config: AppConfig): LoadedPolicy {
  */
 export async function recordPolicyIfChanged(store: EventStore, ids: IdGenerator, policy: LoadedPolicy, changedBy: string): Promise<boolean> {
   if (policy.source === 'builtin') return false;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const events = await store.readStream(POLICY_STREAM);
-    const last = events[events.length - 1];
-    const lastData = last?.data as PolicyChangedData | undefined;
-    if (lastData?.contentHash === policy.contentHash) return false;
-    const data: PolicyChangedData = {
-      policyId: policy.id,
-      contentHash: policy.contentHash,
-      ...(lastData ? { previousPolicyId: lastData.policyId } : {}),
-      source: policy.source,
-      document: policy.document,
-    };
-    try {
-      await store.append(
-        POLICY_STREAM,
-        [{ id: ids.next(), type: 'PolicyChanged', schemaVersion: 1, data, metadata: { actor: { sub: changedBy, scopes: [] }, correlationId: ids.next(), reason: 'policy loaded at startup differs from the last recorded one' } }],
-        { expectedRevision: last ? last.revision : 'no_stream' },
-      );
-      return true;
-    } catch (err) {
-      // Another replica recorded first; re-read and compare again.
-      if (!(err instanceof WrongExpectedRevisionError)) throw err;
-    }
-  }
-  return false;
+  const command: RecordPolicy = {
+    type: 'RecordPolicy',
+    policy: { policyId: policy.id, contentHash: policy.contentHash, source: policy.source, document: policy.document },
+  };
+  const { recorded } = await decideAndAppend(store, POLICY_STREAM, policyLedger, command, {
+    newId: () => ids.next(),
+    metadata: { actor: { sub: changedBy, scopes: [] }, correlationId: ids.next(), reason: 'policy loaded at startup differs from the last recorded one' },
+  });
+  return recorded.length > 0;
 }

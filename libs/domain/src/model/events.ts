@@ -63,6 +63,20 @@ export interface EventFacts {
 }
 export type RecordedModelEvent = ModelEvent & EventFacts;
 
+/** A model stream's event as the store hands it back (structurally: the domain knows no store). */
+export interface StoredModelEvent {
+  type: string;
+  data: unknown;
+  recordedAt: string;
+  revision: number;
+  metadata: { actor: Actor };
+}
+
+/** The one mapping from a stored event of a model stream to what `evolve` and `fold` take. */
+export function toModelEvent(e: StoredModelEvent): RecordedModelEvent {
+  return { type: e.type, data: e.data, recordedAt: e.recordedAt, actor: e.metadata.actor, revision: e.revision } as RecordedModelEvent;
+}
+
 export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
   'ModelCreated',
   'VersionRegistered',
@@ -88,6 +102,18 @@ export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
   'VersionDescriptionUpdated',
 ];
 
+/** A model's events live in one stream, `model-<name>`: the one place that names and parses it. */
+export const MODEL_STREAM_PREFIX = 'model-';
+
 export function modelStreamName(name: string): string {
-  return `model-${name}`;
+  return `${MODEL_STREAM_PREFIX}${name}`;
+}
+
+export function isModelStream(stream: string): boolean {
+  return stream.startsWith(MODEL_STREAM_PREFIX);
+}
+
+/** The model whose stream this is, or null for the other streams (`$policy`, `approval-…`, …). */
+export function modelNameOfStream(stream: string): string | null {
+  return isModelStream(stream) ? stream.slice(MODEL_STREAM_PREFIX.length) : null;
 }

@@ -405,19 +405,6 @@ export function governancePolicy(doc: PolicyDocument, id: string): PromotionPoli
   };
 }
 
-/** Canonical JSON (sorted keys) so that the policy id depends on content, not formatting. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObj(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => value[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export const POLICY_STREAM = '$policy';
 export interface PolicyChangedData {
   policyId: string;

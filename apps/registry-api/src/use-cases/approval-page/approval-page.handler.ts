@@ -3,6 +3,7 @@ import { APPROVAL_SYSTEM_ACTOR, DomainError, productionVersion, type ApproverDir
 import { uuidv7 } from '../../../../../libs/persistence/src/index.js';
 import { ApprovalLinks, LinkRefused, type IssuedLinkData, type LinkClaims } from '../../application/approval-links.js';
 import { CommandService } from '../../application/command-service.js';
+import { STATUS_OF_KIND } from '../../http/problem.js';
 import type { RecordedEvent } from '../../../../../libs/event-store/src/index.js';
 import { APPROVERS, POLICY } from '../../infrastructure/tokens.js';
 import type { ApprovalPageModel } from './approval-page.view.js';
@@ -137,8 +138,7 @@ export class ApprovalPageHandler {
         result = await this.commands.execute(claims.model, { type: 'DecideApproval', version: claims.version, decision, ...(comment ? { comment } : {}) }, ctx, 'decided from an approval link');
       } catch (err) {
         if (err instanceof DomainError) {
-          const status = err.kind === 'forbidden' ? 403 : err.kind === 'not_found' ? 404 : 409;
-          return refuse(status, err.code, 'Decision refused', err.message);
+          return refuse(STATUS_OF_KIND[err.kind], err.code, 'Decision refused', err.message);
         }
         throw err;
       }

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
 import { Optional } from '../shared/validators.js';
 import { MODEL_NAME_PATTERN } from '../../../../../libs/domain/src/index.js';
-import { PageQuery } from '../list-models/list-models.dto.js';
+import { PageQuery } from '../shared/paging.js';
 
 export class ApprovalQueueQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['PendingManualApproval'], default: 'PendingManualApproval' })

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fold, initialModelState, invalid, notFound } from '../../../../../libs/domain/src/index.js';
-import { toModelEvent } from '../../application/command-service.js';
+import { fold, initialModelState, invalid, notFound, toModelEvent } from '../../../../../libs/domain/src/index.js';
 import { AuditHistory, parseInstant, summarise } from '../../application/audit-history.js';
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
 

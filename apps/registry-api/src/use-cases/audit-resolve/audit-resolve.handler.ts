@@ -3,7 +3,7 @@ import { notFound, type VersionState, parseRange, satisfies, compareVersionStrin
 import type { RecordedEvent } from '../../../../../libs/event-store/src/index.js';
 import { AuditHistory, latestInStage, parseInstant, summarise } from '../../application/audit-history.js';
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
-import { parseModelUri } from '../resolve/resolve.handler.js';
+import { parseModelUri } from '../shared/model-uri.js';
 
 const versionOfEvent = (e: RecordedEvent): string | undefined => {
   const d = e.data as { version?: string; toVersion?: string };

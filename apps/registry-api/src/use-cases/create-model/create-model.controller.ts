@@ -6,7 +6,7 @@ import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
 import { Ctx, type RequestContext } from '../../application/request-context.js';
-import { presentModel } from '../get-model/get-model.handler.js';
+import { presentModel } from '../shared/views.js';
 import { CreateModelDto } from './create-model.dto.js';
 import { CreateModelHandler } from './create-model.handler.js';
 

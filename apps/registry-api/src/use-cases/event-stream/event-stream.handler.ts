@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { MODEL_NAME_PATTERN, MODEL_EVENT_TYPES } from '../../../../../libs/domain/src/index.js';
+import { MODEL_NAME_PATTERN, MODEL_EVENT_TYPES, isModelStream } from '../../../../../libs/domain/src/index.js';
 import { subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../../libs/event-store/src/index.js';
 import { CLOUDEVENT_TYPES, VersionFactsLookup, cloudEventType, modelOfStream } from '../../../../../libs/relay/src/index.js';
 import { ProblemException } from '../../http/problem.js';
@@ -98,7 +98,7 @@ export class EventStreamHandler implements OnModuleDestroy {
   }
 
   private matches(e: RecordedEvent, f: StreamFilter): boolean {
-    if (!e.stream.startsWith('model-')) return false; // internal streams are not lifecycle events
+    if (!isModelStream(e.stream)) return false; // internal streams are not lifecycle events
     if (f.types && !f.types.has(e.type)) return false;
     if (f.model && modelOfStream(e.stream) !== f.model) return false;
     return true;

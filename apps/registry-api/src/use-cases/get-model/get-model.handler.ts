@@ -1,22 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { notFound } from '../../../../../libs/domain/src/index.js';
-import { RegistryQueries, type ModelView } from '../../../../../libs/read-models/src/index.js';
-
-export function presentModel(m: ModelView, position?: number) {
-  return {
-    name: m.name,
-    description: m.description ?? null,
-    owners: m.owners,
-    tags: m.tags,
-    createdBy: m.createdBy,
-    createdAt: m.createdAt,
-    updatedAt: m.updatedAt,
-    versionCount: m.versionCount,
-    aliases: m.aliases,
-    latestVersions: m.latestVersions,
-    position: position ?? m.position,
-  };
-}
+import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import { presentModel } from '../shared/views.js';
 
 @Injectable()
 export class GetModelHandler {

@@ -7,7 +7,7 @@ import { Projector } from '../../../../../libs/read-models/src/index.js';
 import type { Relay } from '../../../../../libs/relay/src/index.js';
 import { RELAY } from '../../infrastructure/relay.module.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
-import { metricReadersFromEnv, telemetryResource } from '../../telemetry.js';
+import { metricReadersFromEnv, telemetryResource } from '../../../../../libs/observability/src/index.js';
 
 /** Stored event type → approval outcome label. */
 const APPROVAL_OUTCOMES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import type { VersionView } from '../../../../../libs/read-models/src/index.js';
+import type { ModelView, VersionView } from '../../../../../libs/read-models/src/index.js';
 import { notFound } from '../../../../../libs/domain/src/index.js';
 import type { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
 
@@ -47,4 +47,21 @@ export async function requireVersionView(queries: RegistryQueries, name: string,
 export async function versionAfterWrite(queries: RegistryQueries, name: string, version: string, position: number, reply: { header(k: string, v: string): unknown }) {
   reply.header('X-Ledger-Position', String(position));
   return presentVersion(await requireVersionView(queries, name, version), position);
+}
+
+/** The public shape of a model. */
+export function presentModel(m: ModelView, position?: number) {
+  return {
+    name: m.name,
+    description: m.description ?? null,
+    owners: m.owners,
+    tags: m.tags,
+    createdBy: m.createdBy,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+    versionCount: m.versionCount,
+    aliases: m.aliases,
+    latestVersions: m.latestVersions,
+    position: position ?? m.position,
+  };
 }

@@ -1,5 +1,5 @@
-import { ConfigError, validateConfig } from '../config.js';
-import { relayEnabled } from './relay.module.js';
+import { ConfigError, validateConfig } from '../../config/src/index.js';
+import { relayEnabled } from './from-config.js';
 
 describe('relay configuration', () => {
   test('auto: the relay runs in the API exactly when KAFKA_BROKERS is set; RELAY_ENABLED=false turns it off', () => {
