@@ -6,6 +6,9 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
+import { TokenVerifier } from '../../../libs/auth/src/index.js';
+import { installResolveFastPath } from './use-cases/resolve/resolve.fast-path.js';
+import { ResolveHandler } from './use-cases/resolve/resolve.handler.js';
 
 export interface CreateAppOptions {
   clock?: Clock;
@@ -22,6 +25,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { logger, abortOnError: false });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
+  installResolveFastPath(app.getHttpAdapter().getInstance(), app.get(ResolveHandler), app.get(TokenVerifier));
   const doc = new DocumentBuilder()
     .setTitle('model-ledger')
     .setDescription('Event-sourced governance and audit for ML model registries. Errors are RFC 9457 application/problem+json with a stable `code`.')

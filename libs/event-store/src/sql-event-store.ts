@@ -246,6 +246,11 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
     };
   }
 
+  async streamsBetween(fromPosition: number, toPosition: number): Promise<string[]> {
+    const rows = await this.db.query<{ stream: string }>('SELECT DISTINCT stream FROM events WHERE position > ? AND position <= ?', [fromPosition, toPosition]);
+    return rows.map((r) => r.stream);
+  }
+
   async headPosition(): Promise<number> {
     const [{ pos }] = await this.db.query<{ pos: number | null }>('SELECT max(position) AS pos FROM events');
     return pos === null ? 0 : Number(pos);

@@ -1,8 +1,19 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { matchesIfNoneMatch, type ResolvedAnswer } from './resolve-cache.js';
 import { ResolveHandler } from './resolve.handler.js';
+
+/** 200 with the body and its ETag, or 304 when the caller already holds that ETag. */
+export function sendResolved(reply: FastifyReply, answer: ResolvedAnswer, ifNoneMatch: string | string[] | undefined): FastifyReply {
+  // `no-cache`: a cache may keep it but must revalidate (a 304 costs the server almost nothing);
+  // `private`: the answer depends on the caller's token.
+  reply.header('etag', answer.etag).header('cache-control', 'private, no-cache');
+  if (matchesIfNoneMatch(ifNoneMatch, answer.etag)) return reply.code(304).send();
+  return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(answer.body);
+}
 
 @ApiTags('resolve')
 @ApiBearerAuth()
@@ -11,13 +22,20 @@ export class ResolveController {
   constructor(private readonly handler: ResolveHandler) {}
 
   // The hot read path: `uri` is checked by parseModelUri itself (it names the field on failure),
-  // so no DTO round trip through class-transformer/class-validator.
+  // so no DTO round trip through class-transformer/class-validator. Cache hits with an already
+  // verified token are answered before Nest by the fast path (resolve.fast-path.ts).
   @Get()
   @RequireScopes(Scopes.read)
   @ApiQuery({ name: 'uri', required: true, example: 'models:/churn@prod', description: 'models:/{name}@{alias}, models:/{name}@{range} (^2.3, ~2.3, >=2.3 <3), models:/{name}/{version} or models:/{name}/{Stage}' })
-  @ApiOperation({ summary: 'Resolve models:/name@alias (or /version, /Stage) to the version with its artifact pointer and digest' })
+  @ApiOperation({
+    summary: 'Resolve models:/name@alias (or /version, /Stage) to the version with its artifact pointer and digest',
+    description: 'The ETag changes whenever the body would (alias moved, stage changed, archive, new approval…); poll with If-None-Match and get 304 while nothing changed.',
+  })
   @ApiQuery({ name: 'stage', required: false, enum: ['Production', 'any'], description: 'For a range: Production (default) or any non-archived version' })
-  resolve(@Query('uri') uri: unknown, @Query('stage') stage: unknown) {
-    return this.handler.handle(uri, stage);
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'An ETag from an earlier answer: 304 Not Modified while it is still current' })
+  @ApiResponse({ status: 200, description: 'The version', headers: { ETag: { description: 'Strong validator of this body', schema: { type: 'string' } } } })
+  @ApiResponse({ status: 304, description: 'Not modified: the If-None-Match ETag is still current' })
+  async resolve(@Query('uri') uri: unknown, @Query('stage') stage: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply) {
+    sendResolved(reply, await this.handler.answer(uri, stage), ifNoneMatch);
   }
 }
