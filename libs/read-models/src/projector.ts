@@ -56,6 +56,34 @@ export class BatchRows {
     return value ?? undefined;
   }
 
+  /**
+   * Loads the rows a batch will read in a few multi-row queries instead of one round trip per row
+   * (PostgreSQL pays a round trip each). Rows that do not exist are remembered as absent.
+   */
+  async preload(table: DocTable, keys: string[][]): Promise<void> {
+    const spec = TABLES[table];
+    const seen = new Set<string>();
+    const wanted = keys.filter((k) => {
+      const id = `${table}\u0000${k.join('\u0000')}`;
+      if (this.rows.has(id) || seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    for (let i = 0; i < wanted.length; i += 300) {
+      const chunk = wanted.slice(i, i + 300);
+      const where =
+        spec.keys.length === 1
+          ? `${spec.keys[0]} IN (${chunk.map(() => '?').join(', ')})`
+          : `(${spec.keys.join(', ')}) IN (VALUES ${chunk.map(() => `(${spec.keys.map(() => '?').join(', ')})`).join(', ')})`;
+      const found = await this.tx.query<Record<string, string>>(`SELECT ${spec.keys.join(', ')}, doc FROM ${this.prefix}${table} WHERE ${where}`, chunk.flat());
+      for (const key of chunk) this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value: null, dirty: false });
+      for (const r of found) {
+        const key = spec.keys.map((k) => r[k]);
+        this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value: JSON.parse(r.doc), dirty: false });
+      }
+    }
+  }
+
   /** `null` deletes the row. */
   put<T>(table: DocTable, key: string[], value: T | null): void {
     this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value, dirty: true });
@@ -101,11 +129,19 @@ export class BatchRows {
 /** A projection turns one event into row changes; rows come from and go to the batch. */
 export interface Projection {
   readonly name: string;
+  /** The rows `apply` will read for this event, so a batch can load them together. */
+  reads?(event: RecordedEvent): { table: DocTable; key: string[] }[];
   apply(rows: BatchRows, event: RecordedEvent): Promise<void>;
 }
 
 export const registryProjection: Projection = {
   name: 'registry',
+  reads(e) {
+    const model = modelOf(e);
+    if (!model) return [];
+    const version = versionOf(e);
+    return version ? [{ table: 'models', key: [model] }, { table: 'versions', key: [model, version] }] : [{ table: 'models', key: [model] }];
+  },
   async apply(rows, e) {
     const model = modelOf(e);
     if (!model) return;
@@ -125,6 +161,11 @@ export const registryProjection: Projection = {
 
 export const approvalQueueProjection: Projection = {
   name: 'approval-queue',
+  reads(e) {
+    const model = modelOf(e);
+    const version = versionOf(e);
+    return model && version ? [{ table: 'approval_queue', key: [model, version] }] : [];
+  },
   async apply(rows, e) {
     const model = modelOf(e);
     const version = versionOf(e);
@@ -215,6 +256,17 @@ export class Projector {
     const forUpdate = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
     return this.db.transaction(async (tx) => {
       const rows = new BatchRows(tx, p);
+      const reads = new Map<DocTable, string[][]>();
+      for (const projection of this.projections) {
+        for (const e of events) {
+          for (const r of projection.reads?.(e) ?? []) {
+            const keys = reads.get(r.table);
+            if (keys) keys.push(r.key);
+            else reads.set(r.table, [r.key]);
+          }
+        }
+      }
+      for (const [table, keys] of reads) await rows.preload(table, keys);
       let reached = Number.POSITIVE_INFINITY;
       for (const projection of this.projections) {
         await tx.run(`INSERT INTO ${p}checkpoints (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING`, [projection.name]);
