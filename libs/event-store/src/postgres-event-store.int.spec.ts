@@ -93,6 +93,10 @@ describePg('PostgresEventStore group commit', () => {
       attempts.push({ kind: 'fresh', p: store.append(`g-fresh-${round}`, [ev('Created')], { expectedRevision: 'no_stream' }) });
     }
     attempts.push({ kind: 'retry', p: store.append('g-stored', [stored], { expectedRevision: 'no_stream' }) });
+    // The same new append sent twice at once (a client retry racing its original): one write, two equal answers.
+    const twice = [ev('Twice'), ev('Twice')];
+    attempts.push({ kind: 'twice', p: store.append('g-twice', twice, { expectedRevision: 'no_stream' }) });
+    attempts.push({ kind: 'twice', p: store.append('g-twice', twice, { expectedRevision: 'no_stream' }) });
     attempts.push({ kind: 'reused-id', p: store.append('g-elsewhere', [stored], { expectedRevision: 'any' }) });
     const outcomes = await Promise.allSettled(attempts.map((a) => a.p));
 
@@ -110,10 +114,14 @@ describePg('PostgresEventStore group commit', () => {
     const reused = outcomes[attempts.findIndex((a) => a.kind === 'reused-id')];
     expect((reused as PromiseRejectedResult).reason).toMatchObject({ code: 'DUPLICATE_EVENT_ID' });
     expect(await store.readStream('g-elsewhere')).toEqual([]);
+    const [t1, t2] = outcomes.filter((_, i) => attempts[i].kind === 'twice');
+    expect(t1.status).toBe('fulfilled');
+    expect(t2).toEqual(t1);
+    expect((await store.readStream('g-twice')).map((e) => e.revision)).toEqual([0, 1]);
 
     const all = await store.readAll({ fromPosition: 0, limit: 1000 });
     expect(all.map((e) => e.position)).toEqual(all.map((_, i) => i + 1));
-    expect(all).toHaveLength(9 + 8 * 2 + 3);
+    expect(all).toHaveLength(9 + 8 * 2 + 3 + 2);
     let prev = GENESIS_HASH;
     for (const e of all) {
       expect(e.prevHash).toBe(prev);
