@@ -4,3 +4,4 @@ export * from './projector.js';
 export * from './queries.js';
 export * from './rebuild.js';
 export * from './audit-queries.js';
+export * from './snapshots.js';

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   evolve,
   initialModelState,
@@ -9,6 +9,7 @@ import {
   type VersionState,
 } from '../../../../libs/domain/src/index.js';
 import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
+import { SnapshotStore } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE } from '../infrastructure/tokens.js';
 import { toModelEvent } from './command-service.js';
 
@@ -85,7 +86,7 @@ interface StreamCutter {
   lastInStream(stream: string, cut: { at?: string; position?: number }): Promise<{ position: number; revision: number } | undefined>;
 }
 
-const SNAPSHOT_EVERY = 1000;
+export const SNAPSHOT_EVERY = 1000;
 const SNAPSHOT_STREAMS = 256;
 
 /**
@@ -103,7 +104,11 @@ const SNAPSHOT_STREAMS = 256;
 export class AuditHistory {
   private readonly snapshots = new Map<string, Snapshot[]>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    /** Persisted snapshots (model_snapshots): a cold question in a fresh process folds at most SNAPSHOT_EVERY events. */
+    @Optional() private readonly persisted?: SnapshotStore,
+  ) {}
 
   async events(model: string, cut?: Cut): Promise<RecordedEvent[]> {
     const all = await this.store.readStream(modelStreamName(model), cut && 'position' in cut ? { toPosition: cut.position } : {});
@@ -138,6 +143,13 @@ export class AuditHistory {
     const snaps = this.snapshots.get(stream) ?? [];
     let base: Snapshot | undefined;
     for (const s of snaps) if (s.position <= last.position) base = s;
+    if (this.persisted && (!base || last.revision - base.revision >= SNAPSHOT_EVERY)) {
+      const stored = await this.persisted.latest<{ state: ModelState; lastEvent: EventSummary }>(stream, last.position).catch(() => undefined);
+      if (stored && (!base || stored.revision > base.revision)) {
+        base = { revision: stored.revision, position: stored.position, state: stored.doc.state, lastEvent: stored.doc.lastEvent };
+        this.remember(stream, base, false);
+      }
+    }
     const tail = base?.revision === last.revision ? [] : await this.store.readStream(stream, { fromRevision: base ? base.revision + 1 : 0, toPosition: last.position });
     let state = base?.state ?? initialModelState(model);
     for (const e of tail) {
@@ -148,7 +160,9 @@ export class AuditHistory {
     return { model, cut: cut ?? {}, lastEvent, state, eventCount: last.revision + 1 };
   }
 
-  private remember(stream: string, snap: Snapshot): void {
+  private remember(stream: string, snap: Snapshot, persist = true): void {
+    // Written in the background: a lost write only means a later cold question folds more.
+    if (persist && this.persisted) void this.persisted.save(stream, snap.revision, snap.position, { state: snap.state, lastEvent: snap.lastEvent }).catch(() => undefined);
     let list = this.snapshots.get(stream);
     if (!list) {
       if (this.snapshots.size >= SNAPSHOT_STREAMS) this.snapshots.delete(this.snapshots.keys().next().value!);

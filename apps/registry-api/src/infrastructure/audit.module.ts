@@ -4,6 +4,7 @@ import type { SqlDb } from '../../../../libs/persistence/src/index.js';
 import { AuditTrailQueries } from '../../../../libs/read-models/src/index.js';
 import { AuditHistory } from '../application/audit-history.js';
 import { CheckpointScheduler } from '../application/checkpoint-scheduler.js';
+import { Snapshotter } from '../application/snapshotter.js';
 import type { AppConfig } from '../config.js';
 import { AuditReadLog } from '../http/audit-read-log.js';
 import { AuditCheckpointsController } from '../use-cases/audit-checkpoints/audit-checkpoints.controller.js';
@@ -51,6 +52,7 @@ import { APP_CONFIG, AUDIT_KEY, SQL_DB } from './tokens.js';
     },
     { provide: AuditTrailQueries, useFactory: (db: SqlDb) => new AuditTrailQueries(db), inject: [SQL_DB] },
     AuditHistory,
+    Snapshotter,
     CheckpointScheduler,
     AuditReadLog,
     AuditVerifyHandler,

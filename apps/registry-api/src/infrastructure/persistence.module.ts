@@ -2,7 +2,7 @@ import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit }
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../../../libs/event-store/src/index.js';
 import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Projector, RegistryQueries, createReadModelTables } from '../../../../libs/read-models/src/index.js';
+import { Projector, RegistryQueries, SnapshotStore, createReadModelTables } from '../../../../libs/read-models/src/index.js';
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
@@ -54,6 +54,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
             const db = await openDb(config);
             await createReadModelTables(db, 'rm_');
             await IdempotencyStore.createTable(db);
+            await SnapshotStore.createTable(db);
             return db;
           },
         },
@@ -61,6 +62,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         { provide: Projector, useFactory: (db: SqlDb, store: EventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
         { provide: RegistryQueries, useFactory: (db: SqlDb) => new RegistryQueries(db), inject: [SQL_DB] },
         { provide: IdempotencyStore, useFactory: (db: SqlDb) => new IdempotencyStore(db), inject: [SQL_DB] },
+        { provide: SnapshotStore, useFactory: (db: SqlDb) => new SnapshotStore(db), inject: [SQL_DB] },
         {
           provide: TokenVerifier,
           useFactory: async () => {
@@ -80,7 +82,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
       ],
-      exports: [APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
+      exports: [APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, Projector, RegistryQueries, IdempotencyStore, SnapshotStore, TokenVerifier],
     };
   }
 
