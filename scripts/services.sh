@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Local backing services for model-ledger, without Docker.
 #
-#   scripts/services.sh up     [postgres] [kafka] [chromium] [wrk]   (default: postgres kafka)
-#   scripts/services.sh down   [postgres] [kafka]              (default: postgres kafka)
-#   scripts/services.sh status [postgres] [kafka] [chromium] [wrk]   (exit 1 if any is not up)
+#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit] [wrk]   (default: postgres kafka)
+#   scripts/services.sh down   [postgres] [kafka] [mailpit]              (default: postgres kafka)
+#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit] [wrk]   (exit 1 if any is not up)
 #   scripts/services.sh env                                    (print the env lines only)
 #   scripts/services.sh kafka-kill    SIGKILL the broker (failure tests)
 #   scripts/services.sh kafka-start   start the broker again, keeping its data
@@ -38,6 +38,14 @@ KAFKA_LOG4J="$KAFKA_TEMPLATE_DIR/log4j2.xml"
 # Short-lived tool JVMs (StorageTool, TopicCommand): small and quick to start.
 TOOL_JAVA_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
   "-Dlog4j2.configurationFile=$KAFKA_LOG4J" "-Dkafka.logs.dir=$KAFKA_LOGS/tools")
+
+# Mailpit: SMTP server + HTTP API for the approval-email tests, built from the Go module proxy.
+MAILPIT_VERSION="${MAILPIT_VERSION:-v1.33.1}"
+MAILPIT_SMTP_PORT="${MAILPIT_SMTP_PORT:-1025}"
+MAILPIT_HTTP_PORT="${MAILPIT_HTTP_PORT:-8025}"
+TOOLS_BIN="${TOOLS_BIN:-${HOME:-/root}/.cache/model-ledger/bin}"
+MAILPIT_BIN="$TOOLS_BIN/mailpit"
+MAILPIT_DIR="$SERVICES_DIR/mailpit"
 
 START_TS=$(date +%s)
 APT_UPDATED=0
@@ -428,6 +436,66 @@ wrk_status() {
   else echo "wrk: not installed"; return 1; fi
 }
 
+# ---------------------------------------------------------------- mailpit
+mailpit_build() {
+  # Built once per version; the stamp says which version the cached binary is.
+  if [ -x "$MAILPIT_BIN" ] && [ "$(cat "$MAILPIT_BIN.version" 2>/dev/null)" = "$MAILPIT_VERSION" ]; then
+    return 0
+  fi
+  local go=go
+  if ! command -v go >/dev/null 2>&1; then
+    if [ -x /usr/local/go/bin/go ]; then go=/usr/local/go/bin/go; else apt_install golang-go; fi
+  fi
+  log "building Mailpit $MAILPIT_VERSION with $($go version) (go install, module proxy)"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN="$TOOLS_BIN" GOFLAGS=-mod=mod "$go" install "github.com/axllent/mailpit@$MAILPIT_VERSION" >&2 9>&- || die "go install mailpit@$MAILPIT_VERSION failed"
+  echo "$MAILPIT_VERSION" > "$MAILPIT_BIN.version"
+}
+
+mailpit_pid() { cat "$MAILPIT_DIR/mailpit.pid" 2>/dev/null || true; }
+
+mailpit_up() {
+  mailpit_build
+  mkdir -p "$MAILPIT_DIR"
+  if pid_alive "$(mailpit_pid)" && port_open "$MAILPIT_SMTP_PORT" && port_open "$MAILPIT_HTTP_PORT"; then
+    log "Mailpit already running (pid $(mailpit_pid))"
+    return 0
+  fi
+  if port_open "$MAILPIT_SMTP_PORT" || port_open "$MAILPIT_HTTP_PORT"; then
+    die "127.0.0.1:$MAILPIT_SMTP_PORT or :$MAILPIT_HTTP_PORT is taken by another process; set MAILPIT_SMTP_PORT/MAILPIT_HTTP_PORT"
+  fi
+  log "starting Mailpit (SMTP 127.0.0.1:$MAILPIT_SMTP_PORT, API 127.0.0.1:$MAILPIT_HTTP_PORT)"
+  # Loopback only; in-memory store; no update check, no reverse DNS (no network beyond loopback).
+  nohup "$MAILPIT_BIN" --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+    --disable-version-check --smtp-disable-rdns --max 2000 --quiet \
+    >"$MAILPIT_DIR/mailpit.log" 2>&1 9>&- </dev/null &
+  echo $! > "$MAILPIT_DIR/mailpit.pid"
+  local i
+  for i in $(seq 1 50); do
+    port_open "$MAILPIT_SMTP_PORT" && port_open "$MAILPIT_HTTP_PORT" && { log "Mailpit up (pid $(mailpit_pid))"; return 0; }
+    pid_alive "$(mailpit_pid)" || break
+    sleep 0.2
+  done
+  tail -n 20 "$MAILPIT_DIR/mailpit.log" >&2 || true
+  die "Mailpit did not start"
+}
+
+mailpit_down() {
+  local pid
+  pid=$(mailpit_pid)
+  if pid_alive "$pid"; then
+    log "stopping Mailpit (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    wait_pid_gone "$pid" 10 || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$MAILPIT_DIR/mailpit.pid"
+}
+
+mailpit_status() {
+  if pid_alive "$(mailpit_pid)" && port_open "$MAILPIT_SMTP_PORT"; then echo "mailpit: up (pid $(mailpit_pid), SMTP :$MAILPIT_SMTP_PORT, API :$MAILPIT_HTTP_PORT)"
+  else echo "mailpit: down"; return 1; fi
+}
+
 # ---------------------------------------------------------------- env output
 print_env() {
   local c
@@ -440,6 +508,9 @@ print_env() {
       chromium)
         echo "CHROME_BIN=/usr/bin/chromium"
         echo "PUPPETEER_EXECUTABLE_PATH=/usr/bin/chromium" ;;
+      mailpit)
+        echo "MAILPIT_SMTP_URL=smtp://127.0.0.1:$MAILPIT_SMTP_PORT"
+        echo "MAILPIT_API_URL=http://127.0.0.1:$MAILPIT_HTTP_PORT" ;;
     esac
   done
 }
@@ -454,7 +525,7 @@ main() {
   [ $# -gt 0 ] && shift
   local comps=("$@") c rc=0
   for c in "${comps[@]}"; do
-    case $c in postgres|kafka|chromium|wrk) ;; *) usage; die "unknown component '$c'";; esac
+    case $c in postgres|kafka|chromium|mailpit|wrk) ;; *) usage; die "unknown component '$c'";; esac
   done
 
   case $cmd in
@@ -473,6 +544,7 @@ main() {
           postgres) postgres_down ;;
           kafka) kafka_stop TERM ;;
           chromium|wrk) log "$c is only a package; nothing to stop" ;;
+          mailpit) mailpit_down ;;
         esac
       done
       ;;

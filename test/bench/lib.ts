@@ -177,3 +177,11 @@ export function rssOf(pid: number): { rssMb: number; peakMb: number } {
     return { rssMb: NaN, peakMb: NaN };
   }
 }
+
+/** A private Ed25519 JWK for approval links: production refuses to start without one. */
+export async function benchLinkKeyFile(dir: string): Promise<string> {
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const file = join(dir, 'approval-link.jwk.json');
+  writeFileSync(file, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'EdDSA', kid: 'bench-link' }), { mode: 0o600 });
+  return file;
+}

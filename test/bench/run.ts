@@ -28,7 +28,7 @@ import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../libs/persistence
 import { Projector, SnapshotStore, createReadModelTables, dropReadModelTables } from '../../libs/read-models/src/index.js';
 import { Snapshotter } from '../../apps/registry-api/src/application/snapshotter.js';
 import { Fixture, fixtureClock, seedHistory, seedRegistry } from './fixtures.js';
-import { AUDIENCE, ISSUER, benchKey, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { AUDIENCE, ISSUER, benchKey, benchLinkKeyFile, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 import { runRelayBench } from './relay.js';
 import { writeReports, type BenchRow } from './report.js';
 
@@ -87,6 +87,7 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
       JWT_AUDIENCE: AUDIENCE,
       // The API alone: the relay would share the server's core (it has its own bench).
       RELAY_ENABLED: 'false',
+      APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
     };
     const base = `http://127.0.0.1:${port}`;
     t0 = performance.now();

@@ -3,17 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, decodeJwt } from 'jose';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
-import { forgeLink, issueLinks, page } from '../support/links.js';
+import { approversFile } from '../support/approvers.js';
+import { forgeLink, issueLinks, page, readOutbox } from '../support/links.js';
 
 describe('signed approval links and the approver page (embedded SQLite)', () => {
   let t: TestApp;
   let dataDir: string;
   let alice: string;
   let lead: string;
+  // Links are issued by hand here; automatic requests have their own suite.
+  const env = (extra: Record<string, string> = {}) => ({ DATA_DIR: dataDir, APPROVERS_FILE: approversFile(), APPROVAL_REQUESTS_AUTO: 'false', ...extra });
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ml-links-'));
-    t = await startTestApp('sqlite', { DATA_DIR: dataDir });
+    t = await startTestApp('sqlite', env());
     alice = await t.token('alice', ['registry:read', 'registry:write', 'gates:write']);
     lead = await t.token('lead', ['registry:read', 'approvals:write']);
     await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
@@ -26,19 +29,32 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
     await t.close();
   });
 
-  test('issuing returns one link per approver, records ApprovalLinkIssued without the token, and needs the right scope', async () => {
+  test('issuing answers who is notified and how, never a token or URL; the link reaches the approver through the outbox', async () => {
+    const r = await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['bob', 'carol'], ttlHours: 24 } });
+    expect(r.status).toBe(201);
+    expect(r.body.notified.map((n: any) => [n.approver, n.displayName, n.channels, n.delivery])).toEqual([
+      ['bob', 'Bob Tester', ['outbox'], 'queued'],
+      ['carol', 'Carol Tester', ['outbox'], 'queued'],
+    ]);
+    expect(JSON.stringify(r.body)).not.toMatch(/approve\/|eyJ/);
     const links = await issueLinks(t, lead, 'churn', '1.0.0', ['bob', 'carol'], 24);
     expect(links.map((l: any) => l.approver)).toEqual(['bob', 'carol']);
     expect(links[0].url).toMatch(new RegExp(`^${t.url}/approve/[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
+    expect(links[0].email).toBe('bob@example.test');
     const claims = decodeJwt(links[0].token);
     expect(claims).toMatchObject({ sub: 'bob', model: 'churn', version: '1.0.0', purpose: 'approval' });
-    expect(claims.exp! - claims.iat!).toBeGreaterThan(24 * 3600 - 2);
-    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(24 * 3600);
+    expect(claims.exp! - claims.iat!).toBe(24 * 3600);
     const all = await t.store.readAll();
     const issued = all.filter((e) => e.type === 'ApprovalLinkIssued');
-    expect(issued.map((e) => (e.data as any).approver)).toEqual(['bob', 'carol']);
+    expect(issued.map((e) => (e.data as any).approver)).toEqual(['bob', 'carol', 'bob', 'carol']);
     expect(issued[0].metadata.actor.sub).toBe('lead');
-    expect(JSON.stringify(issued)).not.toContain(links[0].token.split('.')[2]);
+    expect(all.filter((e) => e.type === 'ApprovalRequested').map((e) => (e.data as any).requestedBy)).toEqual(['lead', 'lead']);
+    // Neither the token nor the email address is in the ledger.
+    expect(JSON.stringify(all)).not.toContain(links[0].token.split('.')[2]);
+    expect(JSON.stringify(all)).not.toContain('@example.test');
+    const sent = all.filter((e) => e.type === 'NotificationSent');
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent[0].data).toMatchObject({ channel: 'outbox', kind: 'approval-link', approver: 'bob', linkId: (issued[0].data as any).jti, attempt: 1 });
     const self = await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['alice', 'bob'] } });
     expect(self.status).toBe(403);
     expect(self.body).toMatchObject({ code: 'APPROVER_NOT_ELIGIBLE', errors: [{ field: 'approvers', rule: 'fourEyes', approver: 'alice' }] });
@@ -47,6 +63,7 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
     const bad = await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: [], ttlHours: 0 } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: any) => e.field).sort()).toEqual(['approvers', 'ttlHours']);
+    expect(readOutbox(t.dataDir)).toHaveLength(4);
   });
 
   test('the page shows the version, escapes registered text, sets the security headers; approving consumes the link', async () => {
@@ -84,7 +101,7 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
     const [bob] = await issueLinks(t, lead, 'churn', '1.0.0', ['bob']);
     expect((await page(t, 'POST', bob.token, { decision: 'reject', comment: 'no' })).status).toBe(200);
     await t.close();
-    t = await startTestApp('sqlite', { DATA_DIR: dataDir });
+    t = await startTestApp('sqlite', env());
     const again = await page(t, 'GET', bob.token);
     expect(again.status).toBe(409);
     expect(again.headers.get('x-refusal-code')).toBe('LINK_ALREADY_USED');
@@ -130,13 +147,13 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
   });
 
   test('four-eyes holds on the page even for a validly signed and recorded link', async () => {
-    // Issue refuses the registrant, so the recorded link is created with self-approval allowed, then the policy is tightened.
-    await t.close();
-    const lenient = await startTestApp('sqlite', { DATA_DIR: dataDir, POLICY_FILE: (await import('../support/policy.js')).policyFile({ default: { allowSelfApproval: true } }) });
-    const [self] = await issueLinks(lenient, await lenient.token('lead', ['approvals:write']), 'churn', '1.0.0', ['alice']);
-    await lenient.close();
-    t = await startTestApp('sqlite', { DATA_DIR: dataDir });
-    const r = await page(t, 'GET', self.token);
+    // Issuing refuses the registrant, so record a link as a server before this check would have (one issued to alice).
+    const jti = 'legacy-link-alice';
+    const expiresAt = new Date(Date.now() + 3600_000);
+    expiresAt.setMilliseconds(0);
+    await t.store.append(`approval-link-${jti}`, [{ id: '018f0000-0000-7000-8000-00000000a11c', type: 'ApprovalLinkIssued', schemaVersion: 1, data: { jti, model: 'churn', version: '1.0.0', approver: 'alice', expiresAt: expiresAt.toISOString(), purpose: 'approval' }, metadata: { actor: { sub: 'lead', scopes: [] }, correlationId: 'c' } }], { expectedRevision: 'no_stream' });
+    const self = await forgeLink(dataDir, { sub: 'alice', model: 'churn', version: '1.0.0', jti }, { exp: Math.floor(expiresAt.getTime() / 1000) });
+    const r = await page(t, 'GET', self);
     expect([r.status, r.headers.get('x-refusal-code')]).toEqual([403, 'SELF_APPROVAL_FORBIDDEN']);
     expect(r.html).toContain('alice registered version 1.0.0');
   });
@@ -144,7 +161,7 @@ describe('signed approval links and the approver page (embedded SQLite)', () => 
   test('N-of-M through links: the first approval records, the second (distinct approver) approves', async () => {
     await t.close();
     const { policyFile } = await import('../support/policy.js');
-    t = await startTestApp('sqlite', { DATA_DIR: dataDir, POLICY_FILE: policyFile({ default: { requiredApprovals: 2 } }) });
+    t = await startTestApp('sqlite', env({ POLICY_FILE: policyFile({ default: { requiredApprovals: 2 } }) }));
     const issuer = await t.token('lead', ['approvals:write']);
     const [bob, carol] = await issueLinks(t, issuer, 'churn', '1.0.0', ['bob', 'carol']);
     const first = await page(t, 'POST', bob.token, { decision: 'approve' });

@@ -1,5 +1,6 @@
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
-import { issueLinks, page } from '../support/links.js';
+import { approversFile } from '../support/approvers.js';
+import { linkFromOutbox, page, waitFor } from '../support/links.js';
 import { GOVERNANCE_POLICY, policyFile } from '../support/policy.js';
 
 /** Governance over real HTTP (policy, gates, readiness, N-of-M); run on SQLite (e2e) and PostgreSQL (int). */
@@ -12,7 +13,7 @@ export function governanceScenarios(kind: 'sqlite' | 'postgres'): void {
   const file = policyFile(GOVERNANCE_POLICY);
 
   beforeEach(async () => {
-    t = await startTestApp(kind, { POLICY_FILE: file });
+    t = await startTestApp(kind, { POLICY_FILE: file, APPROVERS_FILE: approversFile() });
     alice = await t.token('alice', ['registry:read', 'registry:write', 'gates:write', 'approvals:write']);
     bob = await t.token('bob', ['registry:read', 'approvals:write']);
     carol = await t.token('carol', ['registry:read', 'approvals:write:fraud-*']);
@@ -221,9 +222,14 @@ export function governanceScenarios(kind: 'sqlite' | 'postgres'): void {
     expect((await gate('churn', '7.0.0', 'latency-p95', 'passed', { p95_ms: 95 })).status).toBe(201);
     const readiness = await t.call('GET', '/v1/models/churn/versions/7.0.0/readiness', { token: rm });
     expect(readiness.body.requirements.filter((r: any) => !r.met).map((r: any) => r.code)).toEqual(['APPROVAL_REQUIRED']);
-    // 3. An approval link is issued to the approver.
-    const lead = await t.token('lead', ['registry:read', 'approvals:write']);
-    const links = await issueLinks(t, lead, 'churn', '7.0.0', ['bob']);
+    // 3. Only approvals are missing, so the server requests them: every eligible approver gets a link (here: the outbox).
+    const request = await waitFor('the automatic approval request', async () =>
+      (await t.store.readStream('approval-request-churn@7.0.0')).find((e) => e.type === 'ApprovalRequested'),
+    );
+    expect(request.data).toMatchObject({ trigger: 'automatic', requestedBy: 'system:approval-requests' });
+    expect((request.data as any).links.map((l: any) => l.approver)).not.toContain('alice');
+    const bobLink = (request.data as any).links.find((l: any) => l.approver === 'bob');
+    const links = [await linkFromOutbox(t, bobLink.linkId)];
     // 4. The approver opens the page and approves (the form post a browser makes).
     const shown = await page(t, 'GET', links[0].token);
     expect(shown.status).toBe(200);
@@ -243,12 +249,14 @@ export function governanceScenarios(kind: 'sqlite' | 'postgres'): void {
     expect((await t.call('GET', `/v1/resolve?uri=${encodeURIComponent('models:/churn@prod')}`, { token: bob })).body.version).toBe('6.0.0');
     expect((await t.call('GET', '/v1/models/churn/versions/7.0.0', { token: bob })).body.stage).toBe('Archived');
 
-    const events = (await t.store.readAll()).filter((e) => e.stream === 'model-churn' || e.stream.startsWith('approval-link-'));
+    const events = (await t.store.readAll()).filter((e) => e.stream === 'model-churn' || e.stream.startsWith('approval-link-') || e.stream.startsWith('approval-request-'));
     const trail = events.filter((e) => (e.data as any).version === '7.0.0' || (e.data as any).toVersion === '6.0.0').map((e) => `${e.type}:${e.metadata.actor.sub}${e.metadata.via ? `(${e.metadata.via})` : ''}`);
     expect(trail).toEqual([
       'VersionRegistered:alice',
       'GatePassed:alice',
-      'ApprovalLinkIssued:lead',
+      // Caused by the gate: one request, one link for each approver of the directory but the registrant.
+      'ApprovalRequested:system:approval-requests',
+      ...Array(8).fill('ApprovalLinkIssued:system:approval-requests'),
       'VersionApproved:bob(approval-link)',
       'ApprovalLinkUsed:bob(approval-link)',
       'VersionPromoted:rm',

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
+import { approversFile } from '../support/approvers.js';
 import { issueLinks } from '../support/links.js';
 import { policyFile } from '../support/policy.js';
 
@@ -30,6 +31,8 @@ if (!haveChromium) console.warn(`skipped: ${CHROMIUM} missing — approver page 
   });
   beforeEach(async () => {
     t = await startTestApp('sqlite', {
+      APPROVERS_FILE: approversFile(),
+      APPROVAL_REQUESTS_AUTO: 'false',
       POLICY_FILE: policyFile({ default: { gates: { production: ['lineage-complete', 'image-pinned', 'model-card', { name: 'fairness', max: { subgroup_gap: 0.05 } }] } } }),
     });
   });
@@ -41,7 +44,7 @@ if (!haveChromium) console.warn(`skipped: ${CHROMIUM} missing — approver page 
     const alice = await t.token('alice', ['registry:read', 'registry:write', 'gates:write']);
     const lead = await t.token('lead', ['registry:read', 'approvals:write']);
     const rm = await t.token('rm', ['registry:read', 'registry:promote']);
-    await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } });
+    await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn', description: 'Predicts churn of paying customers within 90 days.', owners: ['alice', 'carol'] } });
     await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('6.0.0', 6, { metrics: { auc: 0.9, recall: 0.7 }, modelCard: 'v6' }) });
     await t.call('POST', '/v1/models/churn/versions/6.0.0/gates', { token: alice, body: { gate: 'fairness', status: 'passed', metrics: { subgroup_gap: 0.03 } } });
     await t.call('POST', '/v1/models/churn/versions/6.0.0/approvals', { token: lead, body: { decision: 'approve' } });
@@ -49,6 +52,8 @@ if (!haveChromium) console.warn(`skipped: ${CHROMIUM} missing — approver page 
     const card = '# Churn 7\nGradient-boosted trees on 18 months of usage.\n<script>document.title="pwned"</script>';
     await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('7.0.0', 7, { metrics: { auc: 0.92, recall: 0.68 }, modelCard: card }) });
     await t.call('POST', '/v1/models/churn/versions/7.0.0/gates', { token: alice, body: { gate: 'fairness', status: 'passed', metrics: { subgroup_gap: 0.02 }, evidenceUri: 'https://ci.example.com/runs/7/fairness' } });
+    // A gate the policy does not require is shown too, with its evidence.
+    await t.call('POST', '/v1/models/churn/versions/7.0.0/gates', { token: alice, body: { gate: 'canary', status: 'passed', metrics: { error_rate: 0.001 }, evidenceUri: 'https://ci.example.com/runs/7/canary' } });
     const [link] = await issueLinks(t, lead, 'churn', '7.0.0', ['bob']);
 
     const context = await browser.newContext({ viewport: { width: 1000, height: 1500 } });
@@ -68,11 +73,33 @@ if (!haveChromium) console.warn(`skipped: ${CHROMIUM} missing — approver page 
     const body = await page.locator('main').innerText();
     expect(body).toContain('Incumbent 6.0.0');
     expect(body).toContain('<script>document.title="pwned"</script>'); // shown as text, not run
-    expect(await page.locator('a[href="https://ci.example.com/runs/7/fairness"]').count()).toBe(1);
+    expect(await page.locator('table.gates a[href="https://ci.example.com/runs/7/fairness"]').count()).toBe(1);
+    expect(await page.locator('table.ci a[href="https://ci.example.com/runs/7/fairness"]').count()).toBe(1);
     const gates = await page.locator('table.gates').innerText();
     for (const g of ['approvals', 'lineage-complete', 'image-pinned', 'model-card', 'fairness']) expect(gates).toContain(g);
     expect(gates).not.toContain('unmet\tfairness');
+    // The approval asked of the reader is awaited, not a failure.
+    expect(gates).toContain('awaiting your decision');
+    expect(gates).not.toContain('✗');
+    const summary = await page.locator('table.summary').innerText();
+    expect(summary).toContain('Predicts churn of paying customers');
+    expect(summary).toContain('alice, carol');
+    expect(summary).toMatch(/Approval requested by\s+lead/);
+    expect(lineage).toMatch(/Dataset vs incumbent\s+changed against incumbent 6\.0\.0/);
+    const ci = await page.locator('table.ci').innerText();
+    expect(ci).toMatch(/canary\s+passed\s+not required\s+error_rate=0\.001/);
+    expect(ci).toMatch(/fairness\s+passed\s+required\s+subgroup_gap=0\.02/);
+    expect(await page.locator('table.ci a[href="https://ci.example.com/runs/7/canary"]').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
+    // Long digests wrap: on a phone-sized viewport nothing is wider than the screen.
+    await page.setViewportSize({ width: 420, height: 1400 });
+    // (the CI table scrolls inside its own box instead of breaking words)
+    for (const table of ['main', 'table.lineage', 'table.gates', 'div.scroll', 'table.summary']) {
+      const box = await page.locator(table).boundingBox();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(420);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'approval-page-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1000, height: 1500 });
 
     await page.fill('textarea[name=comment]', 'Lineage and metrics checked.');
     await Promise.all([page.waitForNavigation(), page.click('button.approve')]);

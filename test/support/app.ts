@@ -14,6 +14,8 @@ export const AUDIENCE = 'model-ledger-test';
 
 export interface TestApp {
   url: string;
+  /** DATA_DIR of the app (the development outbox lives under it). */
+  dataDir: string;
   databaseUrl?: string;
   keys: { privateKey: CryptoKey; publicKey: CryptoKey };
   app: NestFastifyApplication;
@@ -33,7 +35,7 @@ export const ALL_SCOPES = ['registry:read', 'registry:write', 'gates:write', 'ap
 export async function startTestApp(
   kind: 'sqlite' | 'postgres' = 'sqlite',
   env: Record<string, string> = {},
-  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey }; clock?: { now(): Date } } = {},
+  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey }; clock?: { now(): Date }; logger?: ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[] } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ml-e2e-'));
   const { privateKey, publicKey } = shared.keys ?? (await generateKeyPair('EdDSA', { crv: 'Ed25519' }));
@@ -53,13 +55,14 @@ export async function startTestApp(
     BODY_LIMIT_BYTES: '65536',
     ...env,
   });
-  const app = await createApp(config, { logger: ['error'], ...(shared.clock ? { clock: shared.clock } : {}) });
+  const app = await createApp(config, { logger: shared.logger ?? ['error'], ...(shared.clock ? { clock: shared.clock } : {}) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const store = app.get<EventStore>(EVENT_STORE);
   return {
     url,
+    dataDir: config.DATA_DIR,
     databaseUrl: schema?.url ?? shared.databaseUrl,
     keys: { privateKey, publicKey },
     app,

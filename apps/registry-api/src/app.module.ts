@@ -19,6 +19,10 @@ import { DecideApprovalHandler } from './use-cases/decide-approval/decide-approv
 import { GetAliasController } from './use-cases/get-alias/get-alias.controller.js';
 import { GetAliasHandler } from './use-cases/get-alias/get-alias.handler.js';
 import { ApprovalLinks } from './application/approval-links.js';
+import { ApprovalRequests } from './application/approval-requests.js';
+import { ApprovalScheduler } from './application/approval-scheduler.js';
+import { NotificationChannels } from './application/notification-channels.js';
+import { NotificationDispatcher } from './application/notification-dispatcher.js';
 import { ApprovalPageController } from './use-cases/approval-page/approval-page.controller.js';
 import { ApprovalPageHandler } from './use-cases/approval-page/approval-page.handler.js';
 import { IssueApprovalLinksController } from './use-cases/issue-approval-links/issue-approval-links.controller.js';
@@ -104,6 +108,10 @@ export class AppModule {
         ApprovalQueueHandler,
         GetReadinessHandler,
         ApprovalLinks,
+        ApprovalRequests,
+        ApprovalScheduler,
+        NotificationChannels,
+        NotificationDispatcher,
         IssueApprovalLinksHandler,
         ApprovalPageHandler,
         EventStreamHandler,

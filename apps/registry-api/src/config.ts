@@ -88,10 +88,68 @@ export class AppConfig {
   @Max(24 * 30)
   APPROVAL_LINK_TTL_HOURS = 72;
 
-  /** Base of the approval-link URLs (e.g. https://ledger.example.com); unset: taken from the request. */
+  /**
+   * Base of the approval-link URLs (e.g. https://ledger.example.com). Required in production;
+   * unset otherwise: the listen address. Request headers (Host, X-Forwarded-*) are never used.
+   */
   @IsOptional()
-  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' })
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' })
   PUBLIC_BASE_URL?: string;
+
+  /** Approver directory (YAML or JSON): people, groups, which groups may approve which models. Unset: nobody receives links. */
+  @IsOptional()
+  @IsString()
+  APPROVERS_FILE?: string;
+
+  /** Request approval automatically when a version is ready for Production except for its approvals. */
+  @IsIn(['true', 'false'])
+  APPROVAL_REQUESTS_AUTO: 'true' | 'false' = 'true';
+
+  /** Remind the approvers who have not decided after this many hours, and again every as many (0 = never). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  @Max(24 * 30)
+  APPROVAL_REMINDER_HOURS = 24;
+
+  /** SMTP server for approval emails, e.g. smtp://127.0.0.1:1025 or smtps://user:pass@mail.example.com. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['smtp', 'smtps'] }, { message: 'SMTP_URL must be smtp://host:port or smtps://…' })
+  SMTP_URL?: string;
+
+  @IsString()
+  MAIL_FROM = 'model-ledger <model-ledger@localhost>';
+
+  /** Receiver of signed (Standard Webhooks) notifications. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'WEBHOOK_URL must be an absolute http(s) URL' })
+  WEBHOOK_URL?: string;
+
+  /** whsec_<base64 of at least 24 random bytes>; required with WEBHOOK_URL. */
+  @IsOptional()
+  @IsString()
+  WEBHOOK_SECRET?: string;
+
+  @IsIn(['standard', 'slack'])
+  WEBHOOK_FORMAT: 'standard' | 'slack' = 'standard';
+
+  /** Delivery attempts per notification and channel before it is dead-lettered. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  NOTIFY_MAX_ATTEMPTS = 5;
+
+  /** First retry delay; each further retry doubles it (capped at 10 minutes). */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  NOTIFY_RETRY_BASE_MS = 2000;
+
+  /** Development delivery to DATA_DIR/outbox/approval-links.jsonl. `auto`: on when neither SMTP nor webhooks are set, outside production. */
+  @IsIn(['auto', 'true', 'false'])
+  NOTIFY_OUTBOX: 'auto' | 'true' | 'false' = 'auto';
 
   /** Ed25519 private JWK (with kid) for signing audit checkpoints; default: a key created under DATA_DIR. */
   @IsOptional()
@@ -159,7 +217,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'JWKS_URL', 'JWT_PUBLIC_KEY_FILE', 'POLICY_FILE', 'APPROVAL_LINK_KEY_FILE', 'PUBLIC_BASE_URL', 'AUDIT_SIGNING_KEY_FILE']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'JWKS_URL', 'JWT_PUBLIC_KEY_FILE', 'POLICY_FILE', 'APPROVAL_LINK_KEY_FILE', 'PUBLIC_BASE_URL', 'AUDIT_SIGNING_KEY_FILE', 'APPROVERS_FILE', 'SMTP_URL', 'WEBHOOK_URL', 'WEBHOOK_SECRET']);
   const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''));
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true });
@@ -170,8 +228,28 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (config.JWKS_URL && config.JWT_PUBLIC_KEY_FILE) {
     throw new ConfigError('invalid configuration:\n  set JWKS_URL or JWT_PUBLIC_KEY_FILE, not both');
   }
+  const notify = notificationProblems(config);
+  if (notify.length) throw new ConfigError(`invalid configuration:\n${notify.map((l) => `  ${l}`).join('\n')}`);
   if (config.RELAY_ENABLED === 'true' && config.KAFKA_BROKERS.length === 0) {
     throw new ConfigError('invalid configuration:\n  RELAY_ENABLED=true needs KAFKA_BROKERS (e.g. 127.0.0.1:9092)');
   }
   return config;
+}
+
+/** Links are built from PUBLIC_BASE_URL only, and the development outbox never runs in production. */
+function notificationProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  const production = config.NODE_ENV === 'production';
+  if (production && !config.PUBLIC_BASE_URL) problems.push('NODE_ENV=production needs PUBLIC_BASE_URL (e.g. https://ledger.example.com): approval links are built from it');
+  if (production && config.NOTIFY_OUTBOX === 'true') problems.push('NOTIFY_OUTBOX=true is for development; in production links go by SMTP_URL or WEBHOOK_URL');
+  if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) problems.push('WEBHOOK_URL needs WEBHOOK_SECRET (whsec_ followed by base64 of at least 24 random bytes)');
+  if (config.WEBHOOK_SECRET && !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(config.WEBHOOK_SECRET)) problems.push('WEBHOOK_SECRET must be whsec_ followed by base64 of at least 24 random bytes');
+  return problems;
+}
+
+/** Where approval links go: the configured channels, or the development outbox. */
+export function outboxEnabled(config: AppConfig): boolean {
+  if (config.NODE_ENV === 'production') return false;
+  if (config.NOTIFY_OUTBOX !== 'auto') return config.NOTIFY_OUTBOX === 'true';
+  return !config.SMTP_URL && !config.WEBHOOK_URL;
 }

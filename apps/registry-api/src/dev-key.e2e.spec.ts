@@ -27,6 +27,6 @@ describe('development signing key', () => {
   });
 
   test('NODE_ENV=production refuses to start on the development key', async () => {
-    await expect(createApp(validateConfig({ DATA_DIR: dir, NODE_ENV: 'production' }), { logger: false })).rejects.toThrow(/production/);
+    await expect(createApp(validateConfig({ DATA_DIR: dir, NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://ledger.example.test' }), { logger: false })).rejects.toThrow(/production/);
   });
 });

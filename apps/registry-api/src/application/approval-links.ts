@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
 import { Mutex } from '../../../../libs/persistence/src/index.js';
 import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
 import type { AppConfig } from '../config.js';
@@ -21,22 +23,8 @@ export interface LinkClaims {
   purpose: 'approval';
 }
 
-export interface IssuedLinkData {
-  jti: string;
-  model: string;
-  version: string;
-  approver: string;
-  expiresAt: string;
-  purpose: 'approval';
-}
-export interface UsedLinkData {
-  jti: string;
-  model: string;
-  version: string;
-  approver: string;
-  decision: 'approve' | 'reject';
-  position: number;
-}
+export type IssuedLinkData = ApprovalEventDataMap['ApprovalLinkIssued'];
+export type UsedLinkData = ApprovalEventDataMap['ApprovalLinkUsed'];
 
 /** Why a link is refused before anything else is looked at. */
 export class LinkRefused extends Error {
@@ -48,7 +36,7 @@ export class LinkRefused extends Error {
   }
 }
 
-export const linkStream = (jti: string) => `approval-link-${jti}`;
+export const linkStream = approvalLinkStream;
 
 /** Loads the dedicated Ed25519 link key (never the user-token key): from a file in production, generated under DATA_DIR otherwise. */
 export async function loadLinkKey(config: AppConfig): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> {
@@ -82,7 +70,7 @@ export async function loadLinkKey(config: AppConfig): Promise<{ privateKey: Cryp
  * across restarts and replicas (the use is appended at the revision after the issue).
  */
 @Injectable()
-export class ApprovalLinks {
+export class ApprovalLinks implements OnModuleInit {
   private key?: Promise<Awaited<ReturnType<typeof loadLinkKey>>>;
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
 
@@ -91,24 +79,17 @@ export class ApprovalLinks {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
+
+  /** Loaded at start: a missing production key stops the server instead of the first approval. */
+  async onModuleInit(): Promise<void> {
+    await this.keys();
+  }
 
   private keys() {
     this.key ??= loadLinkKey(this.config);
     return this.key;
-  }
-
-  async sign(claims: { approver: string; model: string; version: string; jti: string; expiresAt: Date }): Promise<string> {
-    const { privateKey, kid } = await this.keys();
-    return new SignJWT({ model: claims.model, version: claims.version, purpose: 'approval' })
-      .setProtectedHeader({ alg: 'EdDSA', kid, typ: LINK_TYP })
-      .setSubject(claims.approver)
-      .setIssuer(LINK_ISSUER)
-      .setAudience(LINK_AUDIENCE)
-      .setJti(claims.jti)
-      .setIssuedAt(this.clock.now())
-      .setExpirationTime(claims.expiresAt)
-      .sign(privateKey);
   }
 
   async verify(token: string): Promise<LinkClaims> {
@@ -133,16 +114,36 @@ export class ApprovalLinks {
     }
   }
 
-  async issue(model: string, version: string, approver: string, ttlHours: number, meta: RecordedEvent['metadata']) {
-    const jti = this.ids.next();
-    const expiresAt = new Date(this.clock.now().getTime() + ttlHours * 3600_000);
-    expiresAt.setMilliseconds(0);
-    const token = await this.sign({ approver, model, version, jti, expiresAt });
-    const data: IssuedLinkData = { jti, model, version, approver, expiresAt: expiresAt.toISOString(), purpose: 'approval' };
-    await this.store.append(linkStream(jti), [{ id: this.ids.next(), type: 'ApprovalLinkIssued', schemaVersion: 1, data, metadata: meta }], {
-      expectedRevision: 'no_stream',
-    });
-    return { token, jti, expiresAt: data.expiresAt };
+  /**
+   * The token of a recorded link, signed again from the facts of its ApprovalLinkIssued event
+   * (Ed25519 signatures are deterministic, so it is the same token each time): the token itself
+   * is never stored, and only the delivery channels ever see it.
+   */
+  async tokenFor(issued: IssuedLinkData): Promise<string> {
+    const { privateKey, kid } = await this.keys();
+    const iat = issued.issuedAt ? new Date(issued.issuedAt) : this.clock.now();
+    return new SignJWT({ model: issued.model, version: issued.version, purpose: 'approval' })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: LINK_TYP })
+      .setSubject(issued.approver)
+      .setIssuer(LINK_ISSUER)
+      .setAudience(LINK_AUDIENCE)
+      .setJti(issued.jti)
+      .setIssuedAt(iat)
+      .setExpirationTime(new Date(issued.expiresAt))
+      .sign(privateKey);
+  }
+
+  /** The approver's URL: PUBLIC_BASE_URL, or the listen address in development. Never a request header. */
+  async urlFor(issued: IssuedLinkData): Promise<string> {
+    return `${this.baseUrl()}/approve/${await this.tokenFor(issued)}`;
+  }
+
+  baseUrl(): string {
+    if (this.config.PUBLIC_BASE_URL) return this.config.PUBLIC_BASE_URL.replace(/\/+$/, '');
+    const address = this.adapterHost?.httpAdapter?.getHttpServer?.()?.address?.();
+    const host = this.config.HOST === '0.0.0.0' || this.config.HOST === '::' ? '127.0.0.1' : this.config.HOST;
+    const port = address && typeof address === 'object' ? address.port : this.config.PORT;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 
   /** The recorded history of a link: its issue, and its use if any. */
@@ -154,10 +155,19 @@ export class ApprovalLinks {
     };
   }
 
-  async markUsed(issued: RecordedEvent<IssuedLinkData>, data: UsedLinkData, meta: RecordedEvent['metadata']): Promise<void> {
-    await this.store.append(linkStream(data.jti), [{ id: this.ids.next(), type: 'ApprovalLinkUsed', schemaVersion: 1, data, metadata: meta }], {
-      expectedRevision: issued.revision,
-    });
+  /** Appends ApprovalLinkUsed through the link decider, at the link's current revision: a link is used once, also across replicas. */
+  async markUsed(jti: string, use: { decision: 'approve' | 'reject'; position: number }, meta: RecordedEvent['metadata']): Promise<void> {
+    const events = await this.store.readStream(linkStream(jti));
+    const state = events.reduce(
+      (st, e) => evolveApprovalLink(st, { type: e.type, data: e.data, id: e.id, revision: e.revision, recordedAt: e.recordedAt, actor: e.metadata.actor.sub } as never),
+      initialApprovalLinkState(),
+    );
+    const decided = decideUseLink(state, { jti, ...use });
+    await this.store.append(
+      linkStream(jti),
+      decided.map((e) => ({ id: this.ids.next(), type: e.type, schemaVersion: 1, data: e.data, metadata: meta })),
+      { expectedRevision: state.revision },
+    );
   }
 
   /** One decision per link at a time in this process; across processes the append revision decides. */

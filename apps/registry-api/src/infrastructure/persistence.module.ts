@@ -6,8 +6,9 @@ import { Projector, RegistryQueries, SnapshotStore, createReadModelTables } from
 import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
 import type { AppConfig } from '../config.js';
 import { IdempotencyStore } from '../http/idempotency.js';
+import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
-import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type Clock, type IdGenerator } from './tokens.js';
+import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type Clock, type IdGenerator } from './tokens.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidV7Generator: IdGenerator = { next: () => uuidv7() };
@@ -48,6 +49,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
           inject: [EVENT_STORE, ID_GENERATOR],
         },
+        { provide: APPROVERS, useFactory: () => loadApproverDirectory(config) },
         {
           provide: SQL_DB,
           useFactory: async () => {
@@ -82,7 +84,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
       ],
-      exports: [APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, Projector, RegistryQueries, IdempotencyStore, SnapshotStore, TokenVerifier],
+      exports: [APPROVERS, APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, Projector, RegistryQueries, IdempotencyStore, SnapshotStore, TokenVerifier],
     };
   }
 

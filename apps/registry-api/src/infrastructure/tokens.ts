@@ -13,3 +13,4 @@ export interface IdGenerator {
   next(): string;
 }
 export const AUDIT_KEY = Symbol('AuditKey');
+export const APPROVERS = Symbol('ApproverDirectory');

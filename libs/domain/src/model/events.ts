@@ -1,4 +1,5 @@
 import type { SemverDecision } from '../semver-rules.js';
+import type { ApprovalEventDataMap } from '../approvals/events.js';
 import type { Actor, Artifact, Lineage, Signature, Stage } from './types.js';
 
 /** Payload schema version of every event type; bump with an upcaster when a payload changes shape. */
@@ -35,6 +36,8 @@ export interface EventDataMap {
   RolledBack: { fromVersion?: string; toVersion: string };
 }
 export type ModelEventType = keyof EventDataMap;
+/** Every event type the domain decides: the model's own, and approval requests, links and notifications (their own streams). */
+export type DomainEventDataMap = EventDataMap & ApprovalEventDataMap;
 export type ModelEvent = { [K in ModelEventType]: { type: K; data: EventDataMap[K] } }[ModelEventType];
 
 /** What evolve needs from a stored event besides its payload. */

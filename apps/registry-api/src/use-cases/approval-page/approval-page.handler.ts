@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, productionVersion, type ModelState, type PromotionPolicy, type VersionState } from '../../../../../libs/domain/src/index.js';
+import { APPROVAL_SYSTEM_ACTOR, DomainError, productionVersion, type ApproverDirectory, type ModelState, type PromotionPolicy, type VersionState } from '../../../../../libs/domain/src/index.js';
 import { uuidv7 } from '../../../../../libs/persistence/src/index.js';
 import { ApprovalLinks, LinkRefused, type IssuedLinkData, type LinkClaims } from '../../application/approval-links.js';
 import { CommandService } from '../../application/command-service.js';
 import type { RecordedEvent } from '../../../../../libs/event-store/src/index.js';
-import { POLICY } from '../../infrastructure/tokens.js';
+import { APPROVERS, POLICY } from '../../infrastructure/tokens.js';
 import type { ApprovalPageModel } from './approval-page.view.js';
 
 /** What the page shows instead of the form, with the HTTP status it is served with. */
@@ -51,6 +51,7 @@ export class ApprovalPageHandler {
     private readonly links: ApprovalLinks,
     private readonly commands: CommandService,
     @Inject(POLICY) private readonly policy: PromotionPolicy,
+    @Inject(APPROVERS) private readonly directory: ApproverDirectory,
   ) {}
 
   async inspect(token: string): Promise<Inspection> {
@@ -77,7 +78,15 @@ export class ApprovalPageHandler {
     const v = state.versions[claims.version];
     const refusal = versionRefusal(state, v, claims, this.policy);
     if (refusal) return refusal;
+    // Checked again at use: links issued before the directory existed, or to someone who since lost the right.
+    if (!this.directory.mayApprove(claims.sub, claims.model)) {
+      return refuse(403, 'APPROVER_NOT_ELIGIBLE', 'Not an approver', `${claims.sub} is not an approver of ${claims.model} in the approver directory.`);
+    }
+    if (issued.metadata.actor?.sub === claims.sub) {
+      return refuse(403, 'APPROVER_NOT_ELIGIBLE', 'Not an approver', `${claims.sub} issued this link and cannot also use it.`);
+    }
     const incumbent = productionVersion(state);
+    const requirements = this.policy.checklist(state, v!, { kind: 'stage', stage: 'Production' });
     return {
       ok: true,
       claims,
@@ -89,9 +98,16 @@ export class ApprovalPageHandler {
         expiresAt: new Date(claims.exp * 1000).toISOString(),
         version: v!,
         ...(incumbent && incumbent.version !== v!.version ? { incumbent } : {}),
-        requirements: this.policy.checklist(state, v!, { kind: 'stage', stage: 'Production' }),
+        requirements,
         requiredApprovals: this.policy.requiredApprovals(claims.model),
         policyId: this.policy.id,
+        ...(state.description ? { modelDescription: state.description } : {}),
+        owners: state.owners,
+        requestedBy: issued.metadata.actor?.sub ?? 'unknown',
+        trigger: issued.metadata.actor?.sub === APPROVAL_SYSTEM_ACTOR ? 'automatic' : 'manual',
+        recordedGates: Object.values(v!.gates)
+          .sort((a, b) => a.gate.localeCompare(b.gate))
+          .map((g) => ({ ...g, required: requirements.some((r) => r.gate === g.gate) })),
       },
     };
   }
@@ -126,7 +142,7 @@ export class ApprovalPageHandler {
         }
         throw err;
       }
-      await this.links.markUsed(issued, { jti: claims.jti, model: claims.model, version: claims.version, approver: claims.sub, decision, position: result.position }, ctx);
+      await this.links.markUsed(claims.jti, { decision, position: result.position }, ctx);
       const v = result.state.versions[claims.version];
       const title = decision === 'approve' ? 'Approval recorded' : 'Rejection recorded';
       const message =

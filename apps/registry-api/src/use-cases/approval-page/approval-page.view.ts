@@ -1,4 +1,4 @@
-import type { Requirement, VersionState } from '../../../../../libs/domain/src/index.js';
+import type { GateResult, Requirement, VersionState } from '../../../../../libs/domain/src/index.js';
 
 /** Everything registered is untrusted text: it is escaped on the way into HTML, always. */
 export function escapeHtml(value: unknown): string {
@@ -23,8 +23,11 @@ body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d23
 main{max-width:860px;margin:24px auto;background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:24px 32px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 8px;border-bottom:1px solid #eceff3;padding-bottom:4px}
 .sub{color:#5b6474;margin:0 0 12px}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #f0f2f5;vertical-align:top}
-th{color:#5b6474;font-weight:600;width:190px}code{font:12px ui-monospace,monospace;word-break:break-all}
-.gates td:nth-child(-n+2){white-space:nowrap}.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}.neutral{color:#5b6474}
+th{color:#5b6474;font-weight:600;width:190px}code{font:12px ui-monospace,monospace;word-break:break-all;overflow-wrap:anywhere}
+table{table-layout:fixed}td{overflow-wrap:anywhere;word-break:break-word}
+.gates td:nth-child(-n+2){white-space:nowrap;width:200px}.ci th{width:auto}.ci th:nth-child(1){width:17%}.ci th:nth-child(2){width:10%}.ci th:nth-child(3){width:13%}.ci th:nth-child(4){width:22%}.ci th:nth-child(5){width:22%}.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}.neutral{color:#5b6474}
+.awaiting{color:#8a5a00;font-weight:600}.changed{color:#8a5a00;font-weight:600}
+@media (max-width:640px){main{margin:0;padding:12px;border-radius:0;border:0}th{width:96px}td,th{padding:4px}.gates td:nth-child(-n+2){white-space:normal;width:auto}.scroll{overflow-x:auto}.ci{table-layout:auto;min-width:600px;font-size:13px}.ci td{word-break:normal}}
 pre.card{white-space:pre-wrap;background:#f8f9fb;border:1px solid #eceff3;padding:12px;border-radius:6px;font:13px ui-monospace,monospace;max-height:320px;overflow:auto}
 textarea{width:100%;min-height:70px;font:inherit;box-sizing:border-box;padding:6px}
 .actions{display:flex;gap:12px;margin-top:12px}button{font:inherit;padding:8px 18px;border-radius:6px;border:1px solid #888;cursor:pointer}
@@ -47,6 +50,36 @@ export interface ApprovalPageModel {
   requirements: Requirement[];
   requiredApprovals: number;
   policyId: string;
+  modelDescription?: string;
+  owners: string[];
+  /** Who asked for this approval: a subject, or the server when every gate was met. */
+  requestedBy: string;
+  trigger: 'automatic' | 'manual';
+  /** Every CI gate result recorded on the version, and whether the policy requires it for Production. */
+  recordedGates: (GateResult & { required: boolean })[];
+}
+
+/** Whether the training data differs from the incumbent Production version's. */
+function datasetChange(v: VersionState, incumbent?: VersionState): string {
+  const mine = v.lineage.datasetHash;
+  if (!incumbent) return '<span class="neutral">no incumbent in Production</span>';
+  const theirs = incumbent.lineage.datasetHash;
+  if (!mine || !theirs) return `<span class="neutral">not comparable: the dataset hash of ${!mine ? 'this version' : `incumbent ${escapeHtml(incumbent.version)}`} is not recorded</span>`;
+  return mine === theirs
+    ? `<span class="ok">unchanged</span> against incumbent ${escapeHtml(incumbent.version)}`
+    : `<span class="changed">changed</span> against incumbent ${escapeHtml(incumbent.version)} (was <code>${escapeHtml(theirs)}</code>)`;
+}
+
+function recordedGatesTable(gates: ApprovalPageModel['recordedGates']): string {
+  if (gates.length === 0) return '<p class="neutral">CI has recorded no gate results for this version.</p>';
+  const rows = gates
+    .map((g) => {
+      const metrics = g.metrics && Object.keys(g.metrics).length ? Object.entries(g.metrics).map(([k, val]) => `<code>${escapeHtml(k)}=${escapeHtml(val)}</code>`).join(' ') : '<span class="neutral">—</span>';
+      const evidence = g.evidenceUri ? link(g.evidenceUri, g.evidenceUri) : '<span class="neutral">no evidence link</span>';
+      return `<tr><td><code>${escapeHtml(g.gate)}</code></td><td class="${g.status === 'passed' ? 'ok' : 'bad'}">${escapeHtml(g.status)}</td><td>${g.required ? 'required' : '<span class="neutral">not required</span>'}</td><td>${metrics}</td><td>${evidence}</td><td>${escapeHtml(g.recordedBy)}<br><span class="neutral">${escapeHtml(g.recordedAt)}</span></td></tr>`;
+    })
+    .join('');
+  return `<div class="scroll"><table class="ci"><tr><th>Gate</th><th>Result</th><th>Policy</th><th>Metrics</th><th>Evidence</th><th>Recorded by</th></tr>${rows}</table></div>`;
 }
 
 function metricsTable(v: VersionState, incumbent?: VersionState): string {
@@ -70,7 +103,10 @@ function gatesList(items: Requirement[]): string {
     .map((r) => {
       const name = (r.gate as string | undefined) ?? 'approvals';
       const evidence = typeof r.evidenceUri === 'string' ? link(r.evidenceUri, 'evidence') : '';
-      return `<tr><td class="${r.met ? 'ok' : 'bad'}">${r.met ? '✓ met' : '✗ unmet'}</td><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(r.message)} ${evidence}</td></tr>`;
+      // The approval the reader is asked for is not a failure: it is what this page is for.
+      const awaiting = !r.met && r.code === 'APPROVAL_REQUIRED' && r.approvalStatus === 'PendingManualApproval';
+      const status = r.met ? '<td class="ok">✓ met</td>' : awaiting ? '<td class="awaiting">… awaiting your decision</td>' : '<td class="bad">✗ unmet</td>';
+      return `<tr>${status}<td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(r.message)} ${evidence}</td></tr>`;
     })
     .join('');
   return `<table class="gates">${rows}</table>`;
@@ -89,8 +125,11 @@ export function approvalPage(m: ApprovalPageModel, nonce: string): string {
   const body = `
 <h1>Approve ${escapeHtml(m.model)} ${escapeHtml(v.version)}?</h1>
 <p class="sub">Requested from <strong>${escapeHtml(m.approver)}</strong> · link valid until ${escapeHtml(m.expiresAt)} · judged by ${escapeHtml(m.policyId)}</p>
-<table>
+<table class="summary">
 ${row('Model', `<code>${escapeHtml(m.model)}</code>`)}
+${m.modelDescription ? row('About the model', escapeHtml(m.modelDescription)) : ''}
+${row('Owners', m.owners.length ? m.owners.map((o) => escapeHtml(o)).join(', ') : '<span class="neutral">none recorded</span>')}
+${row('Approval requested by', m.trigger === 'automatic' ? `the server (${escapeHtml(m.requestedBy)}), when every gate was met` : escapeHtml(m.requestedBy))}
 ${row('Version', `<code>${escapeHtml(v.version)}</code> (stage ${escapeHtml(v.stage)})`)}
 ${row('Registered by', `${escapeHtml(v.registeredBy)} at ${escapeHtml(v.registeredAt)}`)}
 ${row('Approvals', `${v.approvals.length} of ${m.requiredApprovals}${v.approvals.length ? ` (${v.approvals.map((a) => escapeHtml(a.sub)).join(', ')})` : ''}`)}
@@ -101,13 +140,16 @@ ${v.description ? row('Description', escapeHtml(v.description)) : ''}
 ${row('Training run', code(l.runId))}
 ${row('Git commit', code(l.gitCommit))}
 ${row('Dataset hash', code(l.datasetHash))}
+${row('Dataset vs incumbent', datasetChange(v, m.incumbent))}
 ${row('Image', l.image ? `${code(l.image.ref)} ${l.image.digest ? `@ ${code(l.image.digest)}` : ''}` : code(undefined))}
 ${row('Artifact', `${code(v.artifact.uri)}<br>${code(v.artifact.digest)}`)}
 </table>
 <h2>Metrics against the incumbent</h2>
 ${metricsTable(v, m.incumbent)}
-<h2>Gates (policy for Production)</h2>
+<h2>Requirements for Production (policy)</h2>
 ${gatesList(m.requirements)}
+<h2>CI gates recorded</h2>
+${recordedGatesTable(m.recordedGates)}
 <h2>Model card</h2>
 ${card}
 <h2>Your decision</h2>

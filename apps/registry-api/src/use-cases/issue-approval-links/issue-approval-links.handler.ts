@@ -1,40 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, conflict, notFound, type PromotionPolicy } from '../../../../../libs/domain/src/index.js';
-import { ApprovalLinks } from '../../application/approval-links.js';
-import { CommandService } from '../../application/command-service.js';
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../../../../libs/domain/src/index.js';
+import { ApprovalRequests } from '../../application/approval-requests.js';
+import { NotificationChannels } from '../../application/notification-channels.js';
 import type { RequestContext } from '../../application/request-context.js';
-import type { AppConfig } from '../../config.js';
-import { APP_CONFIG, POLICY } from '../../infrastructure/tokens.js';
 import type { IssueApprovalLinksDto } from './issue-approval-links.dto.js';
 
+/**
+ * Issues links for approvers named by the caller. The answer says who will be notified and by
+ * which channels — never the token or the URL: whoever issues a link must not be able to hold it.
+ */
 @Injectable()
 export class IssueApprovalLinksHandler {
   constructor(
-    private readonly commands: CommandService,
-    private readonly links: ApprovalLinks,
-    @Inject(POLICY) private readonly policy: PromotionPolicy,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly requests: ApprovalRequests,
+    private readonly channels: NotificationChannels,
   ) {}
 
-  async handle(name: string, version: string, dto: IssueApprovalLinksDto, ctx: RequestContext, baseUrl: string) {
-    const { state } = await this.commands.load(name);
-    if (!state.exists) throw notFound('MODEL_NOT_FOUND', `model '${name}' does not exist`, { model: name });
-    const v = state.versions[version];
-    if (!v) throw notFound('VERSION_NOT_FOUND', `model '${name}' has no version ${version}`, { model: name, version });
-    if (v.stage === 'Archived') throw conflict('VERSION_ARCHIVED', `version ${version} is archived; nothing to approve`);
-    if (v.approvalStatus !== 'PendingManualApproval') {
-      throw conflict('ALREADY_DECIDED', `version ${version} is already ${v.approvalStatus}; approval links are for pending versions`, { approvalStatus: v.approvalStatus });
-    }
-    // Refuse up front what the approver could not do anyway, listing every such approver.
-    const refused = dto.approvers.flatMap((a) => {
-      if (a === v.registeredBy && !this.policy.allowSelfApproval(name)) return [{ field: 'approvers', rule: 'fourEyes', message: `${a} registered version ${version} and cannot approve it (four-eyes rule)`, approver: a }];
-      if (v.approvals.some((x) => x.sub === a)) return [{ field: 'approvers', rule: 'distinctApprovers', message: `${a} has already approved version ${version}`, approver: a }];
-      return [];
-    });
-    if (refused.length) {
-      throw new DomainError('APPROVER_NOT_ELIGIBLE', 'forbidden', refused.map((r) => r.message).join('; '), refused);
-    }
-    const ttl = dto.ttlHours ?? this.config.APPROVAL_LINK_TTL_HOURS;
+  async handle(name: string, version: string, dto: IssueApprovalLinksDto, ctx: RequestContext) {
     const meta = {
       actor: ctx.actor,
       correlationId: ctx.correlationId,
@@ -42,11 +24,32 @@ export class IssueApprovalLinksHandler {
       ...(dto.reason ? { reason: dto.reason } : {}),
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     };
-    const links = [];
-    for (const approver of dto.approvers) {
-      const { token, expiresAt } = await this.links.issue(name, version, approver, ttl, meta);
-      links.push({ approver, url: `${baseUrl}/approve/${token}`, expiresAt });
+    // A link nobody can receive is not issued (known approvers without an email address when only SMTP is set, or no channel at all).
+    const unreachable = dto.approvers.filter((a) => this.requests.directory.person(a) && this.channels.for(a).length === 0);
+    if (unreachable.length) {
+      throw new DomainError(
+        'NO_DELIVERY_CHANNEL',
+        'precondition',
+        `no delivery channel reaches ${unreachable.join(', ')}: configure SMTP_URL (and an email in the approver directory) or WEBHOOK_URL`,
+        unreachable.map((a) => ({ field: 'approvers', rule: 'deliveryChannel', message: `no channel reaches ${a}`, approver: a })),
+      );
     }
-    return { name, version, links };
+    const outcome = await this.requests.request(name, { version, trigger: 'manual', approvers: dto.approvers, ...(dto.ttlHours ? { ttlHours: dto.ttlHours } : {}) }, meta);
+    return {
+      name,
+      version,
+      requestId: outcome.requestId,
+      notified: outcome.links.map((l) => {
+        const person = this.requests.directory.person(l.approver);
+        return {
+          approver: l.approver,
+          ...(person ? { displayName: person.displayName } : {}),
+          linkId: l.linkId,
+          expiresAt: l.expiresAt,
+          channels: this.channels.for(l.approver),
+          delivery: 'queued',
+        };
+      }),
+    };
   }
 }
