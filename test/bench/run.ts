@@ -10,12 +10,12 @@
 import { execFile } from 'node:child_process';
 import { hash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { AuditHistory } from '../../apps/registry-api/src/application/audit-history.js';
-import { verifyStore } from '../../libs/audit/src/index.js';
+import { verifyStore, verifyStoreParallel, type StoreSpec } from '../../libs/audit/src/index.js';
 import {
   POSTGRES_EVENTS_DDL,
   PostgresEventStore,
@@ -87,6 +87,7 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
       JWT_AUDIENCE: AUDIENCE,
       // The API alone: the relay would share the server's core (it has its own bench).
       RELAY_ENABLED: 'false',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
     };
     const base = `http://127.0.0.1:${port}`;
@@ -335,13 +336,18 @@ async function benchProjection(kind: 'sqlite' | 'postgres', db: SqlDb, store: Sq
   });
 }
 
-async function benchVerify(kind: 'sqlite' | 'postgres', store: SqlEventStore, events: number): Promise<void> {
+async function benchVerify(kind: 'sqlite' | 'postgres', store: SqlEventStore, events: number, spec: StoreSpec): Promise<void> {
   const values: number[] = [];
+  const single: number[] = [];
   const ceilings: number[] = [];
   for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    const report = await verifyStore(store, { keys: [] }, { pageSize: 5000 });
-    if (!report.ok) throw new Error(`bench chain does not verify: ${JSON.stringify(report.broken)}`);
+    let t0 = performance.now();
+    const one = await verifyStore(store, { keys: [] }, { pageSize: 5000 });
+    if (!one.ok) throw new Error(`bench chain does not verify: ${JSON.stringify(one.broken)}`);
+    single.push(one.verified / secondsSince(t0));
+    t0 = performance.now();
+    const report = await verifyStoreParallel(store, spec, { keys: [] }, { minEventsForWorkers: 0 });
+    if (!report.ok || report.verified !== one.verified) throw new Error(`parallel verify disagrees: ${JSON.stringify(report)}`);
     values.push(report.verified / secondsSince(t0));
     // Ceiling: one-shot SHA-256 over exactly the texts verify hashes; only the hashing is timed.
     let ms = 0;
@@ -356,12 +362,12 @@ async function benchVerify(kind: 'sqlite' | 'postgres', store: SqlEventStore, ev
       after = page[page.length - 1].position;
     }
     ceilings.push(events / (ms / 1000));
-    log(`[verify ${kind}] rep ${r + 1}: ${fmt(values[r])} events/s; raw SHA-256 over the same inputs ${fmt(ceilings[r])}/s`);
+    log(`[verify ${kind}] rep ${r + 1}: worker threads ${fmt(values[r])} events/s (one thread ${fmt(single[r])}/s); raw SHA-256 over the same inputs ${fmt(ceilings[r])}/s`);
   }
   const ratios = values.map((v, i) => v / ceilings[i]);
   rows.push({
     id: `verify-${kind}`,
-    path: `verify the chain, ${fmt(events)} events, ${kind}`,
+    path: `verify the chain, ${fmt(events)} events, ${kind}, ${availableParallelism()} worker threads (one thread: ${fmt(median(single))} events/s)`,
     value: median(values),
     unit: 'events/s',
     ceiling: median(ceilings),
@@ -430,7 +436,7 @@ async function main(): Promise<void> {
       try {
         const { db, store, events } = await historyStore(kind, dir, schema?.url);
         if (parts.has('projection')) await benchProjection(kind, db, store, events);
-        if (parts.has('verify')) await benchVerify(kind, store, events);
+        if (parts.has('verify')) await benchVerify(kind, store, events, kind === 'sqlite' ? { kind, file: join(dir, 'history.db') } : { kind, url: schema!.url });
         if (parts.has('timetravel')) await benchTimeTravel(kind, db, store);
         await store.close();
         await db.close();

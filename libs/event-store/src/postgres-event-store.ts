@@ -274,6 +274,11 @@ export class PostgresEventStore extends SqlEventStore {
     });
   }
 
+  /** A store for reading only (verify workers, exports): no DDL, no LISTEN. */
+  static reader(db: PostgresDb, clock: Clock): PostgresEventStore {
+    return new PostgresEventStore(db, clock);
+  }
+
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: (this.pgDb.pool.options as { connectionString?: string }).connectionString });
     client.on('error', () => undefined);
