@@ -5,7 +5,8 @@
  * Fixtures are written through the store from BENCH_SEED. Nothing is asserted; the bench is not in CI.
  *
  * Env: BENCH_SEED (42), BENCH_REPS (3), BENCH_PARTS (resolve,append,projection,verify,timetravel,relay),
- * BENCH_STORES (sqlite,postgres; PostgreSQL needs DATABASE_URL), BENCH_SECONDS (per load run).
+ * BENCH_STORES (sqlite,postgres; PostgreSQL needs DATABASE_URL), BENCH_SECONDS (per load run),
+ * BENCH_MODELS / BENCH_VERSIONS / BENCH_EVENTS (sizes), BENCH_OUT (results folder, default bench/results).
  */
 import { execFile } from 'node:child_process';
 import { hash } from 'node:crypto';
@@ -39,6 +40,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? (quick ? 4 : 10));
 const SIZES = quick
   ? { models: 500, versions: 4, projectionEvents: 30_000, sqliteAppends: 5_000, bigStream: 10_000 }
   : { models: 10_000, versions: 20, projectionEvents: 1_000_000, sqliteAppends: 30_000, bigStream: 10_000 };
+// Overrides for a partial look (the results say which sizes were used).
+SIZES.models = Number(process.env.BENCH_MODELS ?? SIZES.models);
+SIZES.versions = Number(process.env.BENCH_VERSIONS ?? SIZES.versions);
+SIZES.projectionEvents = Number(process.env.BENCH_EVENTS ?? SIZES.projectionEvents);
 const parts = new Set((process.env.BENCH_PARTS ?? 'resolve,append,projection,verify,timetravel,relay').split(','));
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',').filter((s) => s === 'sqlite' || (s === 'postgres' && process.env.DATABASE_URL)) as (
   | 'sqlite'
@@ -450,11 +455,11 @@ async function main(): Promise<void> {
     log('\n## relay (Kafka)');
     await runRelayBench();
   }
-  const out = join(process.cwd(), 'bench', 'results');
+  const out = join(process.cwd(), process.env.BENCH_OUT ?? join('bench', 'results'));
   mkdirSync(out, { recursive: true });
   const table = writeReports(out, { header, quick, seed: SEED, reps: REPS, seconds: SECONDS, sizes: SIZES, durationS: secondsSince(started), rows, notes });
   log(`\n${table}`);
-  log(`results: bench/results/latest.json, latest.md, latest.svg (${fmt(secondsSince(started), 0)} s)`);
+  log(`results: ${out}/latest.json, latest.md, latest.svg (${fmt(secondsSince(started), 0)} s)`);
   rmSync(root, { recursive: true, force: true });
 }
 
