@@ -88,6 +88,7 @@ interface StreamCutter {
 
 export const SNAPSHOT_EVERY = 1000;
 const SNAPSHOT_STREAMS = 256;
+const RECENT_ANSWERS = 64;
 
 /**
  * Time travel straight from the event store: a model's stream is cut at an instant or position
@@ -103,6 +104,8 @@ const SNAPSHOT_STREAMS = 256;
 @Injectable()
 export class AuditHistory {
   private readonly snapshots = new Map<string, Snapshot[]>();
+  /** The last states answered, by stream and revision. */
+  private readonly answers = new Map<string, { state: ModelState; lastEvent: EventSummary }>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -140,6 +143,10 @@ export class AuditHistory {
     const stream = modelStreamName(model);
     const last = await cutter.lastInStream(stream, cut ? ('at' in cut ? { at: cut.at } : { position: cut.position }) : {});
     if (!last) this.notFound(model, cut);
+    // The state at a revision never changes (events are immutable): a repeated question is one lookup.
+    const answerKey = `${stream}\u0000${last.revision}`;
+    const known = this.answers.get(answerKey);
+    if (known) return { model, cut: cut ?? {}, lastEvent: known.lastEvent, state: known.state, eventCount: last.revision + 1 };
     const snaps = this.snapshots.get(stream) ?? [];
     let base: Snapshot | undefined;
     for (const s of snaps) if (s.position <= last.position) base = s;
@@ -157,6 +164,8 @@ export class AuditHistory {
       if ((e.revision + 1) % SNAPSHOT_EVERY === 0) this.remember(stream, { revision: e.revision, position: e.position, state, lastEvent: summarise(e) });
     }
     const lastEvent = tail.length ? summarise(tail[tail.length - 1]) : base!.lastEvent;
+    this.answers.set(answerKey, { state, lastEvent });
+    if (this.answers.size > RECENT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
     return { model, cut: cut ?? {}, lastEvent, state, eventCount: last.revision + 1 };
   }
 

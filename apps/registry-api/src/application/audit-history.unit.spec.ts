@@ -116,4 +116,21 @@ describe('AuditHistory.stateAt with snapshots', () => {
     const rows = await db.query<{ revision: number }>("SELECT revision FROM model_snapshots WHERE stream = 'model-m' ORDER BY revision");
     expect(rows.map((r) => Number(r.revision))).toEqual([999, 1999]);
   });
+
+  test('a repeated question is answered without reading the stream again, and a later cut is not confused with it', async () => {
+    let reads = 0;
+    const counting = Object.create(store) as SqliteEventStore;
+    counting.readStream = async (stream, options) => {
+      reads++;
+      return store.readStream(stream, options);
+    };
+    const history = new AuditHistory(counting);
+    const first = await history.stateAt('m', { position: 1500 });
+    const readsAfterFirst = reads;
+    expect(await history.stateAt('m', { position: 1500 })).toEqual(first);
+    expect(reads).toBe(readsAfterFirst);
+    const later = await history.stateAt('m', { position: 2500 });
+    expect(later.eventCount).toBeGreaterThan(first.eventCount);
+    expect(later.state).toEqual((await new AuditHistory(store).historyAt('m', { position: 2500 })).state);
+  });
 });
