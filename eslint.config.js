@@ -12,7 +12,7 @@ const DOMAIN_FORBIDDEN = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**', '.cache/**', '.schemathesis/**', 'test/artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,5 +26,16 @@ export default tseslint.config(
   {
     files: ['libs/domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: DOMAIN_FORBIDDEN }] },
+  },
+  {
+    // HTTP DTOs: @IsOptional() also lets `null` through to handlers and events, unlike what the
+    // OpenAPI document says; use @Optional() from use-cases/shared/validators.ts.
+    files: ['apps/**/use-cases/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'class-validator', importNames: ['IsOptional'], message: 'Use @Optional() (use-cases/shared/validators.ts): it refuses null.' }] },
+      ],
+    },
   },
 );

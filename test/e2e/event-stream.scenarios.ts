@@ -1,3 +1,4 @@
+import { uuidv7 } from '../../libs/persistence/src/index.js';
 import { startTestApp, versionBody, digest, type TestApp } from '../support/app.js';
 
 interface SseFrame {
@@ -100,6 +101,55 @@ export function eventStreamScenarios(kind: 'sqlite' | 'postgres'): void {
     const badId = await t.call('GET', '/v1/events/stream', { token: reader, headers: { 'last-event-id': 'abc' } });
     expect(badId.status).toBe(400);
     expect(badId.body).toMatchObject({ code: 'INVALID_LAST_EVENT_ID', errors: [{ field: 'Last-Event-ID' }] });
+  });
+
+  test('a Last-Event-ID past the store head is a 400 problem naming the field and the head, not a silent wait', async () => {
+    expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } })).status).toBe(201);
+    const head = await t.store.headPosition();
+    const beyond = await fetch(`${t.url}/v1/events/stream`, {
+      headers: { authorization: `Bearer ${reader}`, 'last-event-id': String(head + 100) },
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(beyond.status).toBe(400);
+    expect(beyond.headers.get('content-type')).toContain('application/problem+json');
+    expect(await beyond.json()).toMatchObject({ code: 'LAST_EVENT_ID_BEYOND_HEAD', head, errors: [{ field: 'Last-Event-ID', rule: 'max' }] });
+    // The head itself is a valid resume point: the stream opens and delivers what comes next.
+    const atHead = await openStream(t, '', reader, String(head));
+    expect(atHead.res.status).toBe(200);
+    expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'fraud' } })).status).toBe(201);
+    await atHead.waitFor(1);
+    expect(atHead.frames.map((f) => [Number(f.id), f.data.data.model])).toEqual([[head + 1, 'fraud']]);
+    await atHead.close();
+  });
+
+  test('every model-stream event is published, internal ones are not: positions increase with gaps, revision is gapless per model', async () => {
+    const internal = () =>
+      t.store.append('$internal-test', [{ id: uuidv7(), type: 'InternalNote', schemaVersion: 1, data: {}, metadata: { actor: { sub: 'system', scopes: [] }, correlationId: uuidv7() } }], {
+        expectedRevision: 'any',
+      });
+    for (const name of ['churn', 'fraud']) {
+      expect((await t.call('POST', '/v1/models', { token: alice, body: { name } })).status).toBe(201);
+      await internal();
+    }
+    await release('churn', '1.0.0', 1);
+    await internal();
+    await release('fraud', '1.0.0', 2);
+    const stored = await t.store.readAll({ limit: 1000 });
+    const published = stored.filter((e) => e.stream.startsWith('model-'));
+    expect(published.length).toBeLessThan(stored.length);
+
+    const s = await openStream(t, '', reader);
+    await s.waitFor(published.length);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.frames.map((f) => f.data.id)).toEqual(published.map((e) => e.id));
+    const positions = s.frames.map((f) => Number(f.id));
+    expect(positions.every((p, i) => i === 0 || p > positions[i - 1])).toBe(true);
+    expect(positions.some((p, i) => i > 0 && p > positions[i - 1] + 1)).toBe(true); // the internal events' gaps
+    for (const model of ['churn', 'fraud']) {
+      const revisions = s.frames.filter((f) => f.data.data.model === model).map((f) => f.data.data.revision);
+      expect(revisions).toEqual(revisions.map((_, i) => i));
+    }
+    await s.close();
   });
 
   test('streams filtered CloudEvents (past, then live) and resumes after Last-Event-ID', async () => {

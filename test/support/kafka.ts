@@ -32,6 +32,9 @@ export interface Received {
   key: string;
   headers: Record<string, string>;
   value: any;
+  /** The value as sent (text), for consumers that parse it themselves (e.g. the CloudEvents SDK). */
+  raw: string;
+  timestamp: string;
   receivedAt: number;
 }
 
@@ -47,7 +50,8 @@ export async function collect(topics: string[]): Promise<{ received: Received[];
     eachMessage: async ({ topic, partition, message }) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-      received.push({ topic, partition, key: message.key?.toString() ?? '', headers, value: JSON.parse(message.value!.toString()), receivedAt: Date.now() });
+      const raw = message.value!.toString();
+      received.push({ topic, partition, key: message.key?.toString() ?? '', headers, value: JSON.parse(raw), raw, timestamp: message.timestamp, receivedAt: Date.now() });
     },
   });
   return {

@@ -173,6 +173,20 @@ export class AppConfig {
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
+  /** How long a finished Idempotency-Key replays its response; older keys are purged. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(24 * 30)
+  IDEMPOTENCY_RETENTION_HOURS = 24;
+
+  /** A key's claim not renewed for this long was left by a dead process and is taken over by the next retry. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  IDEMPOTENCY_LEASE_SECONDS = 10;
+
   /** Kafka bootstrap servers (host:port, comma-separated); setting them turns the relay on. */
   @Transform(list)
   @IsString({ each: true })
@@ -194,6 +208,10 @@ export class AppConfig {
 
   @IsString()
   KAFKA_CLIENT_ID = 'model-ledger';
+
+  /** CloudEvents Kafka content mode: `structured` (the event JSON as the value) or `binary` (ce_* headers, data as the value). */
+  @IsIn(['structured', 'binary'])
+  KAFKA_CLOUDEVENTS_MODE: 'structured' | 'binary' = 'structured';
 
   @IsString()
   KAFKA_TOPIC_EVENTS = 'model-ledger.events';

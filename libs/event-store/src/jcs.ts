@@ -1,3 +1,5 @@
+import { DomainError } from '../../domain/src/errors.js';
+
 /**
  * RFC 8785 JSON Canonicalization Scheme (JCS): the byte-exact serialisation the audit hash chain
  * is computed over.
@@ -13,16 +15,46 @@
  */
 export function canonicalize(value: unknown): string {
   const out: string[] = [];
-  write(value, out, false);
+  try {
+    write(value, out, false);
+  } catch (err) {
+    // A value nested deeper than the stack allows has no canonical form here either.
+    if (err instanceof RangeError) throw new CanonicalizationError('the value is nested too deeply to canonicalize', 'maxDepth');
+    throw err;
+  }
   return out.join('');
 }
 
-export class CanonicalizationError extends Error {}
+/**
+ * The value has no JSON/JCS form (a lone surrogate, a non-finite number, a bigint...). A
+ * validation error with a stable code, naming the member, so it reaches a client as a 4xx.
+ */
+export class CanonicalizationError extends DomainError {
+  private readonly path: (string | number)[] = [];
+  constructor(
+    readonly why: string,
+    readonly rule: string,
+  ) {
+    super('NOT_CANONICAL_JSON', 'validation', why, [{ field: '', rule, message: why }]);
+    this.name = 'CanonicalizationError';
+  }
+  /** Called while unwinding, so the path costs nothing on the success path. */
+  within(segment: string | number): this {
+    this.path.unshift(segment);
+    const field = this.path.join('.');
+    this.details[0] = { field, rule: this.rule, message: `${field}: ${this.why}` };
+    this.message = `${field}: ${this.why}`;
+    return this;
+  }
+}
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** False when the string holds a lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024). */
+export const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
+
 function writeString(s: string, out: string[]): void {
-  if (LONE_SURROGATE.test(s)) throw new CanonicalizationError('a string contains a lone surrogate, which has no UTF-8 form');
+  if (LONE_SURROGATE.test(s)) throw new CanonicalizationError('a string contains a lone surrogate, which has no UTF-8 form', 'wellFormedUnicode');
   out.push(JSON.stringify(s));
 }
 
@@ -35,7 +67,7 @@ function write(value: unknown, out: string[], inArray: boolean): void {
       writeString(value, out);
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalizationError(`${value} is not a JSON number`);
+      if (!Number.isFinite(value)) throw new CanonicalizationError(`${value} is not a JSON number`, 'finiteNumber');
       // ES Number-to-string is exactly the JCS number form; it also prints -0 as "0".
       out.push(String(value));
       return;
@@ -43,7 +75,7 @@ function write(value: unknown, out: string[], inArray: boolean): void {
       out.push(value ? 'true' : 'false');
       return;
     case 'bigint':
-      throw new CanonicalizationError('a bigint is not a JSON number');
+      throw new CanonicalizationError('a bigint is not a JSON number', 'jsonValue');
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -52,7 +84,7 @@ function write(value: unknown, out: string[], inArray: boolean): void {
         out.push('null');
         return;
       }
-      throw new CanonicalizationError(`a ${typeof value} is not a JSON value`);
+      throw new CanonicalizationError(`a ${typeof value} is not a JSON value`, 'jsonValue');
   }
   if (value === null) {
     out.push('null');
@@ -62,7 +94,11 @@ function write(value: unknown, out: string[], inArray: boolean): void {
     out.push('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(',');
-      write(value[i], out, true);
+      try {
+        write(value[i], out, true);
+      } catch (err) {
+        throw err instanceof CanonicalizationError ? err.within(i) : err;
+      }
     }
     out.push(']');
     return;
@@ -76,9 +112,13 @@ function write(value: unknown, out: string[], inArray: boolean): void {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     if (!first) out.push(',');
     first = false;
-    writeString(k, out);
-    out.push(':');
-    write(v, out, false);
+    try {
+      writeString(k, out);
+      out.push(':');
+      write(v, out, false);
+    } catch (err) {
+      throw err instanceof CanonicalizationError ? err.within(k) : err;
+    }
   }
   out.push('}');
 }

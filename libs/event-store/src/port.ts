@@ -14,6 +14,11 @@ export interface EventMetadata {
   traceparent?: string;
   /** How the command arrived when it was not the plain API (e.g. "approval-link"). */
   via?: string;
+  /**
+   * Hash of the request's Idempotency-Key (actor, method, path, key), written in the same
+   * transaction as the events: after a crash, "did that request land?" is a lookup.
+   */
+  idempotencyKey?: string;
 }
 
 export interface NewEvent {
@@ -71,6 +76,8 @@ export interface EventStore {
   streamsBetween(fromPosition: number, toPosition: number): Promise<string[]>;
   /** Highest position visible to readers (0 when empty). */
   headPosition(): Promise<number>;
+  /** The events appended under this idempotency key (metadata.idempotencyKey), in position order. */
+  findByIdempotencyKey(key: string): Promise<RecordedEvent[]>;
   /** Registers a callback run after each local append commits; returns an unsubscribe function. */
   onAppended(listener: () => void): () => void;
   ping(): Promise<void>;

@@ -146,6 +146,10 @@ interface PendingAppend {
   resolve(result: AppendResult): void;
   reject(err: unknown): void;
 }
+/** Finds the events of one idempotent request; partial, so events without a key cost nothing. */
+export const POSTGRES_EVENTS_IDEMPOTENCY_INDEX_DDL = `
+CREATE INDEX IF NOT EXISTS events_idempotency_key ON events ((metadata->>'idempotencyKey'))
+  WHERE (metadata->>'idempotencyKey') IS NOT NULL;`;
 
 /** Key of the transaction-level advisory lock that serialises appends (any constant works). */
 export const APPEND_LOCK_KEY = 7_214_006_371;
@@ -169,7 +173,7 @@ export class PostgresEventStore extends SqlEventStore {
 
   static async open(db: PostgresDb, clock: Clock, options: { listen?: boolean } = {}): Promise<PostgresEventStore> {
     await db.exec(
-      `SELECT pg_advisory_lock(${APPEND_LOCK_KEY}); ${POSTGRES_EVENTS_DDL} ${POSTGRES_APPEND_FUNCTION} SELECT pg_advisory_unlock(${APPEND_LOCK_KEY});`,
+      `SELECT pg_advisory_lock(${APPEND_LOCK_KEY}); ${POSTGRES_EVENTS_DDL} ${POSTGRES_EVENTS_IDEMPOTENCY_INDEX_DDL} ${POSTGRES_APPEND_FUNCTION} SELECT pg_advisory_unlock(${APPEND_LOCK_KEY});`,
     );
     const store = new PostgresEventStore(db, clock);
     if (options.listen) await store.listen();
@@ -292,6 +296,8 @@ export class PostgresEventStore extends SqlEventStore {
    * Takes the append lock and queues the NOTIFY in one round trip: NOTIFY is delivered only at
    * commit (and dropped on rollback), so other processes' subscribers wake without a poll.
    */
+  protected readonly idempotencyKeyExpr = "(metadata->>'idempotencyKey')";
+
   protected async lockForAppend(tx: SqlExecutor): Promise<void> {
     await tx.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY}), pg_notify('${NOTIFY_CHANNEL}', '')`);
   }

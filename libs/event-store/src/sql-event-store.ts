@@ -76,6 +76,8 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
   protected abstract decodeJson(value: unknown): unknown;
   /** The RFC 8785 text of a stored JSON column (SQLite keeps the canonical text it was given). */
   protected abstract canonicalText(value: unknown): string;
+  /** SQL expression for metadata.idempotencyKey, matching the store's expression index. */
+  protected abstract readonly idempotencyKeyExpr: string;
   /** Runs inside the append transaction after the insert. */
   protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
 
@@ -249,6 +251,11 @@ export abstract class SqlEventStore implements EventStore, ChainReader {
   async streamsBetween(fromPosition: number, toPosition: number): Promise<string[]> {
     const rows = await this.db.query<{ stream: string }>('SELECT DISTINCT stream FROM events WHERE position > ? AND position <= ?', [fromPosition, toPosition]);
     return rows.map((r) => r.stream);
+  }
+
+  async findByIdempotencyKey(key: string): Promise<RecordedEvent[]> {
+    const rows = await this.db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE ${this.idempotencyKeyExpr} = ? ORDER BY position`, [key]);
+    return rows.map((r) => this.toRecorded(r));
   }
 
   async headPosition(): Promise<number> {

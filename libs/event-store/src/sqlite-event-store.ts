@@ -17,6 +17,11 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream, revision)
 );`;
 
+/** Finds the events of one idempotent request; partial, so events without a key cost nothing. */
+export const SQLITE_EVENTS_IDEMPOTENCY_INDEX_DDL = `
+CREATE INDEX IF NOT EXISTS events_idempotency_key ON events (json_extract(metadata, '$.idempotencyKey'))
+  WHERE json_extract(metadata, '$.idempotencyKey') IS NOT NULL;`;
+
 /** The embedded default: one SQLite file in WAL mode; its single writer connection orders appends. */
 export class SqliteEventStore extends SqlEventStore {
   private constructor(db: SqliteDb, clock: Clock) {
@@ -25,8 +30,11 @@ export class SqliteEventStore extends SqlEventStore {
 
   static async open(db: SqliteDb, clock: Clock): Promise<SqliteEventStore> {
     await db.exec(SQLITE_EVENTS_DDL);
+    await db.exec(SQLITE_EVENTS_IDEMPOTENCY_INDEX_DDL);
     return new SqliteEventStore(db, clock);
   }
+
+  protected readonly idempotencyKeyExpr = "json_extract(metadata, '$.idempotencyKey')";
 
   protected async lockForAppend(_tx: SqlExecutor): Promise<void> {
     // BEGIN IMMEDIATE already holds the database's write lock.

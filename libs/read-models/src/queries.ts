@@ -1,3 +1,4 @@
+import { invalid } from '../../domain/src/index.js';
 import type { SqlDb, SqlValue } from '../../persistence/src/index.js';
 import type { AliasRow, ModelRow, QueueRow, VersionRow } from './rows.js';
 
@@ -16,13 +17,28 @@ export interface ModelView extends ModelRow {
 }
 
 const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-export function decodeCursor<T>(cursor: string | undefined): T | undefined {
-  if (!cursor) return undefined;
+
+/** Cursors are opaque to clients: one this endpoint did not make is refused, never passed to SQL. */
+export const isNameCursor = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
+export const isPositionCursor = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+export function decodeCursor<T>(cursor: string | undefined, valid: (v: unknown) => v is T): T | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString()) as T;
+    // base64url round trip: Buffer.from ignores characters outside the alphabet, so check both ways.
+    const bytes = Buffer.from(cursor, 'base64url');
+    if (bytes.toString('base64url') !== cursor) throw new Error('not base64url');
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return undefined;
+    value = undefined;
   }
+  if (!valid(value)) {
+    throw invalid('INVALID_CURSOR', 'cursor is not one returned by this endpoint', [
+      { field: 'cursor', rule: 'cursor', message: 'pass nextCursor from the previous page of the same endpoint unchanged' },
+    ]);
+  }
+  return value;
 }
 const likeEscape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
 
@@ -45,8 +61,8 @@ export class RegistryQueries {
       where.push(`tags_idx LIKE ? ESCAPE '!'`);
       params.push(`%|${likeEscape(f.tag)}|%`);
     }
-    const after = decodeCursor<string>(f.cursor);
-    if (after) {
+    const after = decodeCursor(f.cursor, isNameCursor);
+    if (after !== undefined) {
       where.push('name > ?');
       params.push(after);
     }
@@ -88,8 +104,8 @@ export class RegistryQueries {
       where.push('approval_status = ?');
       params.push(f.approvalStatus);
     }
-    const before = decodeCursor<number>(f.cursor);
-    if (typeof before === 'number') {
+    const before = decodeCursor(f.cursor, isPositionCursor);
+    if (before !== undefined) {
       where.push('registered_position < ?');
       params.push(before);
     }
@@ -141,8 +157,8 @@ export class RegistryQueries {
       where.push('model = ?');
       params.push(f.model);
     }
-    const after = decodeCursor<number>(f.cursor);
-    if (typeof after === 'number') {
+    const after = decodeCursor(f.cursor, isPositionCursor);
+    if (after !== undefined) {
       where.push('registered_position > ?');
       params.push(after);
     }

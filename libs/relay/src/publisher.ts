@@ -23,11 +23,35 @@ export interface RelayTopics {
 }
 export const DEFAULT_TOPICS: RelayTopics = { events: 'model-ledger.events', promotions: 'model-ledger.promotions' };
 
-/** Routes one CloudEvent: to the events topic, and to the promotions topic when it changes what is served. */
-export function toMessages(ce: CloudEvent, storedType: string, topics: RelayTopics): OutboundMessage[] {
-  const headers: Record<string, string> = { 'content-type': CLOUDEVENT_CONTENT_TYPE, ce_id: ce.id, ce_type: ce.type };
+/**
+ * CloudEvents Kafka protocol binding content mode.
+ * - `structured`: the value is the whole CloudEvent JSON, `content-type: application/cloudevents+json`,
+ *   and no `ce_` header at all (the SDKs read any `ce_` header as binary mode).
+ * - `binary`: the value is `data` alone (`content-type: application/json`), every other attribute
+ *   is a `ce_<name>` header — for consumers that route on headers without parsing the value.
+ * Both keep the W3C `traceparent` header of the request that caused the event.
+ */
+export type CloudEventsMode = 'structured' | 'binary';
+export const CLOUDEVENTS_MODES: readonly CloudEventsMode[] = ['structured', 'binary'];
+
+/** Kafka value and headers of one CloudEvent in the given content mode. */
+export function encodeCloudEvent(ce: CloudEvent, mode: CloudEventsMode = 'structured'): { value: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (mode === 'structured') {
+    headers['content-type'] = CLOUDEVENT_CONTENT_TYPE;
+    if (ce.traceparent) headers.traceparent = ce.traceparent;
+    return { value: JSON.stringify(ce), headers };
+  }
+  const { data, datacontenttype, ...attributes } = ce;
+  headers['content-type'] = datacontenttype;
+  for (const [name, v] of Object.entries(attributes)) if (v !== undefined) headers[`ce_${name}`] = String(v);
   if (ce.traceparent) headers.traceparent = ce.traceparent;
-  const value = JSON.stringify(ce);
+  return { value: JSON.stringify(data), headers };
+}
+
+/** Routes one CloudEvent: to the events topic, and to the promotions topic when it changes what is served. */
+export function toMessages(ce: CloudEvent, storedType: string, topics: RelayTopics, mode: CloudEventsMode = 'structured'): OutboundMessage[] {
+  const { value, headers } = encodeCloudEvent(ce, mode);
   const out: OutboundMessage[] = [{ topic: topics.events, key: ce.data.model, value, headers }];
   if (PROMOTION_EVENT_TYPES.has(storedType)) out.push({ topic: topics.promotions, key: ce.data.model, value, headers });
   return out;

@@ -2,13 +2,15 @@ import type { EventStore } from '../../event-store/src/index.js';
 import type { SqlDb } from '../../persistence/src/index.js';
 import { RelayCheckpoints } from './checkpoints.js';
 import type { Lease } from './lease.js';
-import { DEFAULT_TOPICS, toMessages, type OutboundMessage, type Publisher, type RelayTopics } from './publisher.js';
+import { DEFAULT_TOPICS, toMessages, type CloudEventsMode, type OutboundMessage, type Publisher, type RelayTopics } from './publisher.js';
 import { VersionFactsLookup } from './version-facts.js';
 
 export interface RelayOptions {
   /** Checkpoint and lease name; two relays with different names publish independently. */
   name?: string;
   topics?: RelayTopics;
+  /** CloudEvents Kafka content mode (default structured). */
+  mode?: CloudEventsMode;
   batchSize?: number;
   /**
    * Upper bound on a batch's encoded size, below the broker's message.max.bytes (1 MiB by
@@ -102,7 +104,7 @@ export class Relay {
     for (const [i, ce] of cloudEvents.entries()) {
       // Only model lifecycle events go downstream; internal streams ($policy, $audit-checkpoints,
       // approval links) are passed over, and the checkpoint moves past them.
-      const forEvent = read[i].stream.startsWith('model-') ? toMessages(ce, read[i].type, this.topics) : [];
+      const forEvent = read[i].stream.startsWith('model-') ? toMessages(ce, read[i].type, this.topics, this.options.mode) : [];
       const size = forEvent.reduce((n, m) => n + m.value.length + m.key.length + 64, 0);
       if (count > 0 && bytes + size > maxBytes) break;
       messages.push(...forEvent);

@@ -80,7 +80,8 @@ describe('Relay (SQLite, recording publisher)', () => {
     ]);
     const promoted = publisher.sent[3];
     const [stored] = (await store.readAll()).filter((e) => e.type === 'VersionPromoted');
-    expect(promoted.headers).toMatchObject({ 'content-type': 'application/cloudevents+json; charset=UTF-8', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    // Structured mode: no ce_ header at all (the SDKs take any ce_ header for binary mode).
+    expect(promoted.headers).toEqual({ 'content-type': 'application/cloudevents+json; charset=UTF-8', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     expect(JSON.parse(promoted.value)).toEqual({
       specversion: '1.0',
       id: stored.id,
@@ -107,6 +108,27 @@ describe('Relay (SQLite, recording publisher)', () => {
       },
     });
     expect((await relay.lag()).eventsBehind).toBe(0);
+  });
+
+  test('binary mode: every attribute but data is a ce_ header, content-type is application/json, the value is data', async () => {
+    const relay = new Relay(db, store, publisher, new LocalLease(), { name: 'r1', topics, batchSize: 3, mode: 'binary' });
+    await relay.init();
+    expect(await relay.publishNextBatch()).toBe(3);
+    const promoted = publisher.sent[3];
+    const [stored] = (await store.readAll()).filter((e) => e.type === 'VersionPromoted');
+    expect(promoted.headers).toEqual({
+      'content-type': 'application/json',
+      ce_specversion: '1.0',
+      ce_id: stored.id,
+      ce_source: '/model-ledger/models/churn',
+      ce_type: 'dev.model-ledger.version.promoted.v1',
+      ce_subject: 'churn/1.0.0',
+      ce_time: '2026-01-02T03:04:05.000Z',
+      ce_traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    });
+    expect(JSON.parse(promoted.value)).toMatchObject({ model: 'churn', version: '1.0.0', stage: 'Production', position: 3, revision: 2 });
+    expect(JSON.parse(promoted.value).specversion).toBeUndefined();
   });
 
   test('a failed publish leaves the checkpoint; the retry re-sends the same batch', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
-  evolve,
+  fold,
   initialModelState,
   invalid,
   modelStreamName,
@@ -11,6 +11,7 @@ import {
 import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
 import { SnapshotStore } from '../../../../libs/read-models/src/index.js';
 import { EVENT_STORE } from '../infrastructure/tokens.js';
+import { parseRfc3339 } from '../use-cases/shared/instant.js';
 import { toModelEvent } from './command-service.js';
 
 /** A point in history: an instant (events recorded at or before it) or a global position. */
@@ -47,16 +48,13 @@ export function summarise(e: RecordedEvent): EventSummary {
   };
 }
 
-/** Parses an RFC 3339 instant (with an explicit offset) to its canonical UTC form. */
+/** Parses an RFC 3339 instant (with an explicit offset, every field in range) to its canonical UTC form. */
 export function parseInstant(value: string, field: string): string {
-  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-  const ms = Date.parse(value);
-  if (!rfc3339.test(value) || Number.isNaN(ms)) {
-    throw invalid('INVALID_INSTANT', `${field} '${value}' is not an RFC 3339 instant`, [
-      { field, rule: 'rfc3339', message: 'expected e.g. 2026-03-03T14:00:00Z or 2026-03-03T15:00:00+01:00' },
-    ]);
+  const parsed = parseRfc3339(value);
+  if (!parsed.ok) {
+    throw invalid('INVALID_INSTANT', `${field} is not an RFC 3339 instant: ${parsed.why}`, [{ field, rule: 'rfc3339', message: parsed.why }]);
   }
-  return new Date(ms).toISOString();
+  return parsed.date.toISOString();
 }
 
 export interface HistoricState {
@@ -92,12 +90,12 @@ const RECENT_ANSWERS = 64;
 
 /**
  * Time travel straight from the event store: a model's stream is cut at an instant or position
- * and folded through the domain's `evolve`, so the answer does not depend on any projection.
+ * and folded through the domain's `fold`, so the answer does not depend on any projection.
  * An instant cut includes every event of the stream up to the last one recorded at or before the
  * instant (appends are serialised and stamped inside the append, so on one clock recordedAt grows
  * with position).
  *
- * stateAt keeps in-process snapshots every 1000 revisions of a stream (states folded by `evolve`
+ * stateAt keeps in-process snapshots every 1000 revisions of a stream (states folded by `fold`
  * from the stored events; events are immutable, so a snapshot of revisions 0..r stays valid):
  * a repeated question about a long stream replays at most 1000 events.
  */
@@ -130,7 +128,7 @@ export class AuditHistory {
   async historyAt(model: string, cut?: Cut): Promise<HistoricEvents> {
     const events = await this.events(model, cut);
     if (events.length === 0) this.notFound(model, cut);
-    const state = events.map(toModelEvent).reduce(evolve, initialModelState(model));
+    const state = fold(initialModelState(model), events.map(toModelEvent));
     return { model, cut: cut ?? {}, lastEvent: summarise(events[events.length - 1]), state, eventCount: events.length, events };
   }
 
@@ -159,9 +157,15 @@ export class AuditHistory {
     }
     const tail = base?.revision === last.revision ? [] : await this.store.readStream(stream, { fromRevision: base ? base.revision + 1 : 0, toPosition: last.position });
     let state = base?.state ?? initialModelState(model);
-    for (const e of tail) {
-      state = evolve(state, toModelEvent(e));
-      if ((e.revision + 1) % SNAPSHOT_EVERY === 0) this.remember(stream, { revision: e.revision, position: e.position, state, lastEvent: summarise(e) });
+    // Folded in runs that end at snapshot boundaries: each run is linear, and a remembered
+    // snapshot is a state no later fold changes (fold copies before applying).
+    let runStart = 0;
+    for (const [i, e] of tail.entries()) {
+      const boundary = (e.revision + 1) % SNAPSHOT_EVERY === 0;
+      if (!boundary && i < tail.length - 1) continue;
+      state = fold(state, tail.slice(runStart, i + 1).map(toModelEvent));
+      runStart = i + 1;
+      if (boundary) this.remember(stream, { revision: e.revision, position: e.position, state, lastEvent: summarise(e) });
     }
     const lastEvent = tail.length ? summarise(tail[tail.length - 1]) : base!.lastEvent;
     this.answers.set(answerKey, { state, lastEvent });

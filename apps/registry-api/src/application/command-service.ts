@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   EVENT_SCHEMA_VERSION,
   decide,
-  evolve,
+  fold,
   initialModelState,
   modelStreamName,
   type ModelCommand,
@@ -31,6 +31,16 @@ export function toModelEvent(e: RecordedEvent): RecordedModelEvent {
 }
 
 const MAX_ATTEMPTS = 5;
+const MODEL_STREAM_PREFIX = modelStreamName('');
+/** Warm-up before readiness: the model streams written by the last WARM_EVENTS events, at most WARM_STREAMS of them. */
+const WARM_EVENTS = 5000;
+const WARM_STREAMS = 200;
+
+export interface WarmupStatus {
+  status: 'warming' | 'ok' | 'failed';
+  streams: number;
+  error?: string;
+}
 
 /**
  * Load → decide → append → project. The model stream is the consistency boundary: the append
@@ -40,9 +50,11 @@ const MAX_ATTEMPTS = 5;
  * Projections are brought up to the new position before replying: a client reads its own write.
  */
 @Injectable()
-export class CommandService {
+export class CommandService implements OnApplicationBootstrap {
   private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
   private readonly cache = new Map<string, { state: ModelState; position: number }>();
+  private warmup: WarmupStatus = { status: 'warming', streams: 0 };
+  private warming?: Promise<void>;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -58,6 +70,16 @@ export class CommandService {
       return this.withLock(stream, async () => {
       for (let attempt = 1; ; attempt++) {
         const { state, position: statePosition } = await this.load(model, stream);
+        // A retry of a request whose events already landed (e.g. its process died before it could
+        // answer) gets those events back, never a second write. Checked after each load: a write
+        // by another process in between moves the revision, so the append below fails and we look again.
+        const landed = ctx.idempotencyKey ? (await this.store.findByIdempotencyKey(ctx.idempotencyKey)).filter((e) => e.stream === stream) : [];
+        if (landed.length > 0) {
+          const last = landed[landed.length - 1];
+          span.setAttributes({ 'ledger.position': last.position, 'ledger.idempotent_replay': true });
+          await this.projector.catchUp(last.position);
+          return { events: landed.map(toModelEvent), position: last.position, revision: last.revision, state };
+        }
         const decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
         if (decided.length === 0) return { events: [], position: statePosition, revision: state.revision, state };
         const envelopes = decided.map((e) => this.envelope(e, ctx, reason));
@@ -69,7 +91,7 @@ export class CommandService {
           const events = decided.map((e, i) => ({ ...e, recordedAt, actor: ctx.actor, revision: state.revision + 1 + i }) as RecordedModelEvent);
           span.setAttributes({ 'ledger.position': result.position, 'ledger.events': events.length, 'ledger.attempts': attempt });
           await this.projector.catchUp(result.position);
-          return { events, position: result.position, revision: result.revision, state: events.reduce(evolve, state) };
+          return { events, position: result.position, revision: result.revision, state: fold(state, events) };
         } catch (err) {
           // The cached state stays valid at its revision; the next load reads what landed since.
           if (err instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) continue;
@@ -80,16 +102,55 @@ export class CommandService {
     });
   }
 
+  /**
+   * Readiness means writes at normal latency: the first write to a model folds its whole stream,
+   * so the models written most recently are folded into the cache before /health/ready says ok.
+   * Runs in the background: liveness answers meanwhile, and writes work (they load what they need).
+   */
+  onApplicationBootstrap(): void {
+    this.warming = this.warm().then(
+      (streams) => {
+        this.warmup = { status: 'ok', streams };
+      },
+      (err: unknown) => {
+        // A failed warm-up costs latency, not correctness: report it and be ready anyway.
+        this.warmup = { status: 'failed', streams: 0, error: err instanceof Error ? err.message : String(err) };
+        new Logger('CommandService').warn(`warm-up failed: ${this.warmup.error}`);
+      },
+    );
+  }
+
+  /** The warm-up state, after waiting up to `waitMs` for a warm-up in progress to end. */
+  async warmupStatus(waitMs = 0): Promise<WarmupStatus> {
+    if (this.warmup.status === 'warming' && this.warming && waitMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.warming, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
+    }
+    return this.warmup;
+  }
+
+  /** Folds the most recently written model streams into the cache; returns how many. */
+  async warm(maxEvents = WARM_EVENTS, maxStreams = WARM_STREAMS): Promise<number> {
+    const head = await this.store.headPosition();
+    const recent = await this.store.readAll({ fromPosition: Math.max(0, head - maxEvents), limit: maxEvents });
+    const streams: string[] = [];
+    for (let i = recent.length - 1; i >= 0 && streams.length < maxStreams; i--) {
+      const s = recent[i].stream;
+      if (s.startsWith(MODEL_STREAM_PREFIX) && !streams.includes(s)) streams.push(s);
+    }
+    for (const stream of streams) await this.load(stream.slice(MODEL_STREAM_PREFIX.length), stream);
+    return streams.length;
+  }
+
   /** Current state of a model from its stream, read incrementally from a small cache. */
   async load(model: string, stream = modelStreamName(model)): Promise<{ state: ModelState; position: number }> {
     const cached = this.cache.get(stream);
-    let state = cached?.state ?? initialModelState(model);
-    let position = cached?.position ?? 0;
-    const fresh = await this.store.readStream(stream, { fromRevision: state.revision + 1 });
-    for (const e of fresh) {
-      state = evolve(state, toModelEvent(e));
-      position = e.position;
-    }
+    const base = cached?.state ?? initialModelState(model);
+    const fresh = await this.store.readStream(stream, { fromRevision: base.revision + 1 });
+    // One fold over everything new: linear in the stream's length (a cold load reads it all).
+    const state = fresh.length ? fold(base, fresh.map(toModelEvent)) : base;
+    const position = fresh.length ? fresh[fresh.length - 1].position : (cached?.position ?? 0);
     if (this.cache.size > 5000) this.cache.clear();
     this.cache.set(stream, { state, position });
     return { state, position };
@@ -108,6 +169,7 @@ export class CommandService {
         ...(reason ? { reason } : {}),
         ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
         ...(ctx.via ? { via: ctx.via } : {}),
+        ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
       },
     };
   }

@@ -13,7 +13,12 @@ export interface RequestContext {
   traceparent?: string;
   /** How the command arrived when not through the plain API (e.g. "approval-link"). */
   via?: string;
+  /** Set by the IdempotencyInterceptor: the request's key hash, stamped on the events it appends. */
+  idempotencyKey?: string;
 }
+
+/** The request property through which the IdempotencyInterceptor hands the key hash to Ctx. */
+export const IDEMPOTENCY_KEY_PROPERTY = 'ledgerIdempotencyKey';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const header = (req: FastifyRequest, name: string): string | undefined => {
@@ -22,7 +27,7 @@ const header = (req: FastifyRequest, name: string): string | undefined => {
 };
 
 export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext => {
-  const req = ctx.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
+  const req = ctx.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest & { [IDEMPOTENCY_KEY_PROPERTY]?: string }>();
   if (!req.actor) throw new UnauthorizedError('no authenticated actor');
   const correlationId = header(req, 'x-correlation-id')?.slice(0, 128) || uuidv7();
   const causationId = header(req, 'x-causation-id')?.slice(0, 128);
@@ -32,5 +37,6 @@ export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): Req
     correlationId,
     ...(causationId ? { causationId } : {}),
     ...(traceparent && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
+    ...(req[IDEMPOTENCY_KEY_PROPERTY] ? { idempotencyKey: req[IDEMPOTENCY_KEY_PROPERTY] } : {}),
   };
 });

@@ -1,11 +1,12 @@
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInterceptor, type OnModuleDestroy } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, lastValueFrom } from 'rxjs';
-import type { SqlDb } from '../../../../libs/persistence/src/index.js';
+import { uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
+import { IDEMPOTENCY_KEY_PROPERTY } from '../application/request-context.js';
 import { ProblemException } from './problem.js';
 
 interface StoredResponse {
@@ -13,9 +14,38 @@ interface StoredResponse {
   body: unknown;
 }
 
-/** Remembers the response to each (actor, method, path, Idempotency-Key) so a retry gets it again. */
+export interface IdempotencyOptions {
+  /** How long a finished key replays its response; older rows are purged. */
+  retentionMs: number;
+  /** A running claim not renewed for this long belongs to a dead process and may be taken over. */
+  leaseMs: number;
+}
+
+export type Claim =
+  | { claimed: true; takenOver: boolean }
+  | { claimed: false; requestHash: string; state: 'done'; response: StoredResponse }
+  | { claimed: false; requestHash: string; state: 'running'; retryAfterSeconds: number };
+
+
+/**
+ * Remembers the response to each (actor, method, path, Idempotency-Key) so a retry gets it again.
+ *
+ * A claim is owned by one process (`owner`) and holds a lease that the owner renews while the
+ * request runs. A process killed mid-request stops renewing, so its claim expires after `leaseMs`
+ * and the next retry takes it over. Whether the dead request's write landed is not guessed from
+ * this table: the key travels in the appended events' metadata (same transaction as the write),
+ * and the command service looks it up before deciding again (see CommandService.execute).
+ */
 export class IdempotencyStore {
-  constructor(private readonly db: SqlDb) {}
+  readonly owner = uuidv7();
+  private running = 0;
+  private heartbeat?: NodeJS.Timeout;
+  private nextPurge = 0;
+
+  constructor(
+    private readonly db: SqlDb,
+    readonly options: IdempotencyOptions = { retentionMs: 24 * 3600_000, leaseMs: 10_000 },
+  ) {}
 
   static async createTable(db: SqlDb): Promise<void> {
     await db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -25,66 +55,162 @@ export class IdempotencyStore {
       response TEXT,
       created_at TEXT NOT NULL
     )`);
+    // Added after the first release (owner + lease, retention index): see docs/events.md § Idempotency.
+    const columns = await IdempotencyStore.columns(db);
+    if (!columns.has('owner')) await db.exec('ALTER TABLE idempotency_keys ADD COLUMN owner TEXT');
+    if (!columns.has('lease_until')) await db.exec('ALTER TABLE idempotency_keys ADD COLUMN lease_until TEXT');
+    await db.exec('CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at)');
   }
 
-  /** Claims the key; returns the earlier outcome when there is one. */
-  async claim(keyHash: string, requestHash: string, now: string): Promise<{ claimed: true } | { claimed: false; requestHash: string; state: string; response?: StoredResponse }> {
-    const inserted = await this.db.run(
-      `INSERT INTO idempotency_keys (key_hash, request_hash, state, created_at) VALUES (?, ?, 'running', ?) ON CONFLICT (key_hash) DO NOTHING`,
-      [keyHash, requestHash, now],
-    );
-    if (inserted.changes === 1) return { claimed: true };
-    const [row] = await this.db.query<{ request_hash: string; state: string; response: string | null }>(
-      'SELECT request_hash, state, response FROM idempotency_keys WHERE key_hash = ?',
-      [keyHash],
-    );
-    if (!row) return this.claim(keyHash, requestHash, now);
-    return { claimed: false, requestHash: row.request_hash, state: row.state, ...(row.response ? { response: JSON.parse(row.response) as StoredResponse } : {}) };
+  private static async columns(db: SqlDb): Promise<Set<string>> {
+    const rows =
+      db.dialect === 'sqlite'
+        ? await db.query<{ name: string }>(`SELECT name FROM pragma_table_info('idempotency_keys')`)
+        : await db.query<{ name: string }>(
+            `SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'idempotency_keys' AND table_schema = current_schema()`,
+          );
+    return new Set(rows.map((r) => r.name));
+  }
+
+  /** Claims the key, takes over a claim whose owner died, or returns the earlier outcome. */
+  async claim(keyHash: string, requestHash: string, now: Date): Promise<Claim> {
+    await this.purgeExpired(now);
+    const leaseUntil = new Date(now.getTime() + this.options.leaseMs).toISOString();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const inserted = await this.db.run(
+        `INSERT INTO idempotency_keys (key_hash, request_hash, state, created_at, owner, lease_until) VALUES (?, ?, 'running', ?, ?, ?) ON CONFLICT (key_hash) DO NOTHING`,
+        [keyHash, requestHash, now.toISOString(), this.owner, leaseUntil],
+      );
+      if (inserted.changes === 1) return this.claimed(false);
+      const [row] = await this.db.query<{ request_hash: string; state: string; response: string | null; lease_until: string | null }>(
+        'SELECT request_hash, state, response, lease_until FROM idempotency_keys WHERE key_hash = ?',
+        [keyHash],
+      );
+      if (!row) continue; // released or purged between the two statements: claim again
+      if (row.state === 'done' && row.response) {
+        return { claimed: false, requestHash: row.request_hash, state: 'done', response: JSON.parse(row.response) as StoredResponse };
+      }
+      // Rows from before leases existed have none: treat them as expired.
+      const expiresAt = row.lease_until ? Date.parse(row.lease_until) : 0;
+      if (row.request_hash !== requestHash || expiresAt > now.getTime()) {
+        return { claimed: false, requestHash: row.request_hash, state: 'running', retryAfterSeconds: Math.max(1, Math.ceil((expiresAt - now.getTime()) / 1000)) };
+      }
+      // The owner stopped renewing: it is dead (or stalled past its lease). Exactly one taker wins this update.
+      const taken = await this.db.run(
+        `UPDATE idempotency_keys SET owner = ?, lease_until = ? WHERE key_hash = ? AND state = 'running' AND request_hash = ? AND lease_until IS NOT DISTINCT FROM ?`,
+        [this.owner, leaseUntil, keyHash, requestHash, row.lease_until],
+      );
+      if (taken.changes === 1) return this.claimed(true);
+    }
+    return { claimed: false, requestHash, state: 'running', retryAfterSeconds: 1 };
   }
 
   async complete(keyHash: string, response: StoredResponse): Promise<void> {
-    await this.db.run(`UPDATE idempotency_keys SET state = 'done', response = ? WHERE key_hash = ?`, [JSON.stringify(response), keyHash]);
+    try {
+      await this.db.run(`UPDATE idempotency_keys SET state = 'done', response = ?, lease_until = NULL WHERE key_hash = ? AND owner = ?`, [
+        JSON.stringify(response),
+        keyHash,
+        this.owner,
+      ]);
+    } finally {
+      this.finished();
+    }
   }
 
   /** A failed request releases its key, so the client may retry it. */
   async release(keyHash: string): Promise<void> {
-    await this.db.run(`DELETE FROM idempotency_keys WHERE key_hash = ? AND state = 'running'`, [keyHash]);
+    try {
+      await this.db.run(`DELETE FROM idempotency_keys WHERE key_hash = ? AND state = 'running' AND owner = ?`, [keyHash, this.owner]);
+    } finally {
+      this.finished();
+    }
+  }
+
+  /** Rows past retention go, except a claim whose lease is still held. */
+  async purgeExpired(now: Date, force = false): Promise<number> {
+    if (!force && now.getTime() < this.nextPurge) return 0;
+    this.nextPurge = now.getTime() + Math.min(this.options.retentionMs / 10, 10 * 60_000);
+    const cutoff = new Date(now.getTime() - this.options.retentionMs).toISOString();
+    const { changes } = await this.db.run(
+      `DELETE FROM idempotency_keys WHERE created_at < ? AND (state = 'done' OR lease_until IS NULL OR lease_until < ?)`,
+      [cutoff, now.toISOString()],
+    );
+    return changes;
+  }
+
+  stop(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private claimed(takenOver: boolean): Claim {
+    this.running++;
+    // One statement renews every claim this process holds, a third of the lease before it runs out.
+    this.heartbeat ??= setInterval(() => {
+      const until = new Date(Date.now() + this.options.leaseMs).toISOString();
+      this.db.run(`UPDATE idempotency_keys SET lease_until = ? WHERE owner = ? AND state = 'running'`, [until, this.owner]).catch(() => undefined);
+    }, Math.max(50, Math.floor(this.options.leaseMs / 3))).unref();
+    return { claimed: true, takenOver };
+  }
+
+  private finished(): void {
+    this.running = Math.max(0, this.running - 1);
+    if (this.running === 0) this.stop();
   }
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** What the command stamps on its events' metadata: the key and the body, so another body under the same key never matches. */
+export const eventIdempotencyKey = (keyHash: string, requestHash: string): string => sha256(`${keyHash}:${requestHash}`);
+
+/** The row key (who, what route, which key) and the body's hash under which a request is remembered. */
+export function idempotencyHashes(sub: string, method: string, url: string, key: string, body: unknown): { keyHash: string; requestHash: string } {
+  return { keyHash: sha256(JSON.stringify([sub, method, url, key])), requestHash: sha256(JSON.stringify(body ?? null)) };
+}
+
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
+export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy {
   constructor(
-    private readonly keys: IdempotencyStore,
+    @Inject(IdempotencyStore) private readonly keys: IdempotencyStore,
     private readonly reflector: Reflector,
   ) {}
 
+  onModuleDestroy(): void {
+    this.keys.stop();
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
+    const req = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest & { [IDEMPOTENCY_KEY_PROPERTY]?: string }>();
     const raw = req.headers['idempotency-key'];
     const key = Array.isArray(raw) ? raw[0] : raw;
     if (!key || req.method === 'GET') return next.handle();
+    // Public routes (the approval page) have no authenticated caller: they keep no idempotency state,
+    // so an anonymous client can neither fill the table nor poison a key. Their writes are
+    // single-use by their own design (a link's stream revision).
+    if (!req.actor) return next.handle();
     if (key.length > 200) {
       throw new ProblemException({ status: 400, code: 'VALIDATION_FAILED', detail: 'Idempotency-Key is longer than 200 characters', errors: [{ field: 'Idempotency-Key', rule: 'maxLength', message: 'at most 200 characters' }] });
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const keyHash = sha256(JSON.stringify([req.actor?.sub ?? '', req.method, req.url, key]));
-    const requestHash = sha256(JSON.stringify(req.body ?? null));
+    const { keyHash, requestHash } = idempotencyHashes(req.actor.sub, req.method, req.url, key, req.body);
     return from(
       (async () => {
-        const claim = await this.keys.claim(keyHash, requestHash, new Date().toISOString());
+        const claim = await this.keys.claim(keyHash, requestHash, new Date());
         if (!claim.claimed) {
           if (claim.requestHash !== requestHash) {
             throw new ProblemException({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED', detail: 'this Idempotency-Key was used with a different request body; use a new key for a new request' });
           }
-          if (claim.state !== 'done' || !claim.response) {
-            throw new ProblemException({ status: 409, code: 'IDEMPOTENCY_KEY_IN_PROGRESS', detail: 'a request with this Idempotency-Key is still running' });
+          if (claim.state === 'running') {
+            void reply.header('Retry-After', String(claim.retryAfterSeconds));
+            throw new ProblemException({ status: 409, code: 'IDEMPOTENCY_KEY_IN_PROGRESS', detail: 'a request with this Idempotency-Key is still running', retryAfterSeconds: claim.retryAfterSeconds });
           }
           void reply.status(claim.response.status).header('Idempotent-Replayed', 'true');
           return claim.response.body;
         }
+        // The command stamps this on its events, so a retry after a crash can find what landed.
+        // The body's hash is part of it: after the row's retention, the same key with another body is a new request.
+        req[IDEMPOTENCY_KEY_PROPERTY] = eventIdempotencyKey(keyHash, requestHash);
         try {
           const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
           // Nest sets the status after interceptors run, so take it from the route's declaration.

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import type { ErrorDetail } from '../../../../libs/domain/src/index.js';
 import { ProblemException } from './problem.js';
 
@@ -14,9 +14,29 @@ function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   });
 }
 
+/**
+ * A DTO body must be a JSON object: `null`, no body, an array or a scalar is refused here, naming
+ * the body, before class-transformer turns it into an instance with every field missing.
+ */
+class BodyValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const isDto = typeof metadata.metatype === 'function' && ![Object, String, Number, Boolean, Array].includes(metadata.metatype as never);
+    if (metadata.type === 'body' && isDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      const got = value === undefined ? 'no body' : value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+      throw new ProblemException({
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        detail: `body: the request body must be a JSON object, got ${got}`,
+        errors: [{ field: 'body', rule: 'isObject', message: `the request body must be a JSON object, got ${got}` }],
+      });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** class-validator with unknown fields rejected; failures become problem+json naming each field and rule. */
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -63,7 +63,12 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         { provide: EVENT_STORE, useFactory: (db: SqlDb, clock: Clock) => openStore(db, clock), inject: [SQL_DB, CLOCK] },
         { provide: Projector, useFactory: (db: SqlDb, store: EventStore) => new Projector(db, store), inject: [SQL_DB, EVENT_STORE] },
         { provide: RegistryQueries, useFactory: (db: SqlDb) => new RegistryQueries(db), inject: [SQL_DB] },
-        { provide: IdempotencyStore, useFactory: (db: SqlDb) => new IdempotencyStore(db), inject: [SQL_DB] },
+        {
+          provide: IdempotencyStore,
+          useFactory: (db: SqlDb) =>
+            new IdempotencyStore(db, { retentionMs: config.IDEMPOTENCY_RETENTION_HOURS * 3600_000, leaseMs: config.IDEMPOTENCY_LEASE_SECONDS * 1000 }),
+          inject: [SQL_DB],
+        },
         { provide: SnapshotStore, useFactory: (db: SqlDb) => new SnapshotStore(db), inject: [SQL_DB] },
         {
           provide: TokenVerifier,

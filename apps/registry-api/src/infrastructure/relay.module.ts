@@ -30,7 +30,7 @@ export function relayFromConfig(config: AppConfig, db: SqlDb, store: EventStore,
     log,
   });
   const lease: Lease = db instanceof PostgresDb ? new PgAdvisoryLease(config.DATABASE_URL!, config.RELAY_NAME) : new LocalLease();
-  return new Relay(db, store, publisher, lease, { name: config.RELAY_NAME, topics, batchSize: config.RELAY_BATCH_SIZE, log });
+  return new Relay(db, store, publisher, lease, { name: config.RELAY_NAME, topics, mode: config.KAFKA_CLOUDEVENTS_MODE, batchSize: config.RELAY_BATCH_SIZE, log });
 }
 
 @Global()

@@ -359,53 +359,59 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
   }
 }
 
-export function evolve(state: ModelState, event: RecordedModelEvent): ModelState {
-  const next: ModelState = { ...state, revision: event.revision };
+/**
+ * A state whose maps belong to one fold: it may be changed in place. Version objects are still
+ * replaced, never mutated, so the states a fold started from (and any it returned before) never change.
+ */
+type Draft = ModelState;
+
+function draftOf(state: ModelState): Draft {
+  return { ...state, versions: { ...state.versions }, aliases: { ...state.aliases }, digests: { ...state.digests } };
+}
+
+/** Applies one event to a draft in place: O(size of the touched version), not O(number of versions). */
+function apply(next: Draft, event: RecordedModelEvent): void {
+  next.revision = event.revision;
   const touch = (version: string, change: (v: VersionState) => Partial<VersionState>): void => {
     const current = next.versions[version];
     if (!current) return;
-    next.versions = { ...next.versions, [version]: { ...current, ...change(current), revision: event.revision } };
+    next.versions[version] = { ...current, ...change(current), revision: event.revision };
   };
   switch (event.type) {
     case 'ModelCreated':
-      return {
-        ...next,
-        exists: true,
-        description: event.data.description,
-        owners: event.data.owners,
-        tags: event.data.tags,
-        createdBy: event.actor.sub,
-        createdAt: event.recordedAt,
-      };
+      next.exists = true;
+      next.description = event.data.description;
+      next.owners = event.data.owners;
+      next.tags = event.data.tags;
+      next.createdBy = event.actor.sub;
+      next.createdAt = event.recordedAt;
+      return;
     case 'VersionRegistered': {
       const d = event.data;
-      next.versions = {
-        ...next.versions,
-        [d.version]: {
-          version: d.version,
-          stage: 'None',
-          approvalStatus: 'PendingManualApproval',
-          artifact: d.artifact,
-          signature: d.signature,
-          metrics: d.metrics,
-          params: d.params,
-          lineage: d.lineage,
-          tags: d.tags,
-          description: d.description,
-          duplicateOf: d.duplicateOf,
-          modelCard: d.modelCard,
-          modelCardUri: d.modelCardUri,
-          registeredBy: event.actor.sub,
-          registeredAt: event.recordedAt,
-          gates: {},
-          approvals: [],
-          stageChangedAt: event.recordedAt,
-          servedInProduction: false,
-          revision: event.revision,
-        },
+      next.versions[d.version] = {
+        version: d.version,
+        stage: 'None',
+        approvalStatus: 'PendingManualApproval',
+        artifact: d.artifact,
+        signature: d.signature,
+        metrics: d.metrics,
+        params: d.params,
+        lineage: d.lineage,
+        tags: d.tags,
+        description: d.description,
+        duplicateOf: d.duplicateOf,
+        modelCard: d.modelCard,
+        modelCardUri: d.modelCardUri,
+        registeredBy: event.actor.sub,
+        registeredAt: event.recordedAt,
+        gates: {},
+        approvals: [],
+        stageChangedAt: event.recordedAt,
+        servedInProduction: false,
+        revision: event.revision,
       };
-      if (!next.digests[d.artifact.digest]) next.digests = { ...next.digests, [d.artifact.digest]: d.version };
-      return next;
+      if (!next.digests[d.artifact.digest]) next.digests[d.artifact.digest] = d.version;
+      return;
     }
     case 'GatePassed':
     case 'GateFailed': {
@@ -424,7 +430,7 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
           },
         },
       }));
-      return next;
+      return;
     }
     case 'ApprovalRecorded':
     case 'VersionApproved': {
@@ -433,38 +439,45 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
         approvals: [...v.approvals, { sub: event.actor.sub, at: event.recordedAt, ...(d.comment !== undefined ? { comment: d.comment } : {}) }],
         approvalStatus: event.type === 'VersionApproved' ? 'Approved' : v.approvalStatus,
       }));
-      return next;
+      return;
     }
     case 'VersionRejected':
       touch(event.data.version, () => ({
         approvalStatus: 'Rejected',
         rejection: { sub: event.actor.sub, at: event.recordedAt, ...(event.data.comment !== undefined ? { comment: event.data.comment } : {}) },
       }));
-      return next;
+      return;
     case 'VersionPromoted':
       touch(event.data.version, () => ({ stage: 'Production', stageChangedAt: event.recordedAt, servedInProduction: true }));
-      return next;
+      return;
     case 'StageChanged':
       touch(event.data.version, () => ({ stage: event.data.to, stageChangedAt: event.recordedAt }));
-      return next;
+      return;
     case 'VersionArchived':
       touch(event.data.version, () => ({ stage: 'Archived', stageChangedAt: event.recordedAt }));
-      return next;
+      return;
     case 'AliasSet':
-      next.aliases = { ...next.aliases, [event.data.alias]: event.data.version };
-      return next;
-    case 'AliasRemoved': {
-      const { [event.data.alias]: _removed, ...rest } = next.aliases;
-      next.aliases = rest;
-      return next;
-    }
+      next.aliases[event.data.alias] = event.data.version;
+      return;
+    case 'AliasRemoved':
+      delete next.aliases[event.data.alias];
+      return;
     case 'RolledBack':
-      return next;
+      return;
   }
 }
 
+/** One event on a state; pure. Folding many events: use `fold`, which copies the maps once, not per event. */
+export function evolve(state: ModelState, event: RecordedModelEvent): ModelState {
+  return fold(state, [event]);
+}
+
+/**
+ * Folds a stream in time linear in its length: the state's maps are copied once, then each event
+ * is applied in place. `initial` is left unchanged.
+ */
 export function fold(initial: ModelState, events: Iterable<RecordedModelEvent>): ModelState {
-  let state = initial;
-  for (const e of events) state = evolve(state, e);
-  return state;
+  const draft = draftOf(initial);
+  for (const e of events) apply(draft, e);
+  return draft;
 }

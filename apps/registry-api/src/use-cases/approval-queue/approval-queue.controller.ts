@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { ApprovalQueueQuery } from './approval-queue.dto.js';
@@ -13,6 +14,7 @@ export class ApprovalQueueController {
 
   @Get()
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('QueuePage')
   @ApiOperation({ summary: 'Versions waiting for approval, oldest first' })
   list(@Query() q: ApprovalQueueQuery) {
     return this.handler.handle(q);

@@ -1,16 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIn, Matches } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { MODEL_NAME_PATTERN } from '../../../../../libs/domain/src/index.js';
 import { PageQuery } from '../list-models/list-models.dto.js';
 
 export class ApprovalQueueQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['PendingManualApproval'], default: 'PendingManualApproval' })
-  @IsOptional()
+  @Optional()
   @IsIn(['PendingManualApproval'], { message: 'the queue holds PendingManualApproval versions; list decided ones with GET /v1/models/{name}/versions?approvalStatus=' })
   status?: string;
 
   @ApiPropertyOptional({ description: 'Only this model' })
-  @IsOptional()
+  @Optional()
   @Matches(MODEL_NAME_PATTERN)
   model?: string;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AuditReadLog } from '../../http/audit-read-log.js';
@@ -15,6 +16,7 @@ export class AuditCheckpointsController {
 
   @Get()
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('Checkpoints')
   @ApiOperation({ summary: 'Signed checkpoints of the hash chain (newest first): each a compact JWS over {position, hash, recordedAt}' })
   list(@Query() q: AuditCheckpointsQuery) {
     return this.handler.handle(q.limit);

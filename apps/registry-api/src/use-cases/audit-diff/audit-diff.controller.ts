@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AuditReadLog } from '../../http/audit-read-log.js';
@@ -16,6 +17,7 @@ export class AuditDiffController {
 
   @Get(':name/diff')
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('AuditDiff')
   @ApiOperation({ summary: 'What changed in a model between two instants: the events, and before/after of each changed field (JSON Pointer paths)' })
   diff(@Param() params: ModelParams, @Query() q: AuditDiffQuery) {
     return this.handler.handle(params.name, q.from, q.to);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { evolve, initialModelState, invalid, notFound } from '../../../../../libs/domain/src/index.js';
+import { fold, initialModelState, invalid, notFound } from '../../../../../libs/domain/src/index.js';
 import { toModelEvent } from '../../application/command-service.js';
 import { AuditHistory, parseInstant, summarise } from '../../application/audit-history.js';
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
@@ -44,8 +44,8 @@ export class AuditDiffHandler {
     // Same cut rule as state-at: everything up to the last event recorded at or before `from`.
     let split = upTo.length;
     while (split > 0 && upTo[split - 1].recordedAt > from) split--;
-    const beforeState = upTo.slice(0, split).map(toModelEvent).reduce(evolve, initialModelState(model));
-    const afterState = upTo.slice(split).map(toModelEvent).reduce(evolve, beforeState);
+    const beforeState = fold(initialModelState(model), upTo.slice(0, split).map(toModelEvent));
+    const afterState = fold(beforeState, upTo.slice(split).map(toModelEvent));
     return { model, from, to, events: upTo.slice(split).map(summarise), changes: diffValues(beforeState, afterState) };
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AuditReadLog } from '../../http/audit-read-log.js';
@@ -15,6 +16,7 @@ export class AuditEventsController {
 
   @Get()
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('AuditPage')
   @ApiOperation({ summary: 'The audit trail filtered by model, version, actor, type, time range and correlation id; cursor paging, newest or oldest first' })
   list(@Query() q: AuditEventsQuery) {
     return this.handler.handle(q);

@@ -1,17 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { AuditFilterQuery } from '../shared/audit-filters.js';
 
 export class AuditEventsQuery extends AuditFilterQuery {
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(512)
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
+  @Optional()
   @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
   @IsInt()
   @Min(1)
@@ -19,7 +20,7 @@ export class AuditEventsQuery extends AuditFilterQuery {
   limit?: number;
 
   @ApiPropertyOptional({ enum: ['desc', 'asc'], default: 'desc', description: 'desc: newest first' })
-  @IsOptional()
+  @Optional()
   @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Query, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiText2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
@@ -19,6 +20,7 @@ export class AuditExportController {
   @Get()
   @RequireScopes(Scopes.audit)
   @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiText2xx('application/x-ndjson', 'text/csv')
   @ApiOperation({
     summary: 'Stream the audit trail as NDJSON or CSV (same filters as /v1/audit/events), each record with position, hash and prevHash',
     description: 'Streams with constant memory. An unfiltered NDJSON export can be verified offline: npm run audit -- verify-export file.ndjson --jwks keys.json',

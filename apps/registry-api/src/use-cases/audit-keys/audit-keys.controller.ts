@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import type { AuditKey } from '../../../../../libs/audit/src/index.js';
@@ -15,6 +16,7 @@ export class AuditKeysController {
 
   @Get()
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('Jwks')
   @ApiOperation({ summary: 'The audit checkpoint signing key(s) as a JWKS (Ed25519, by kid), for offline verification' })
   keys() {
     return { keys: [this.key.publicJwk] };

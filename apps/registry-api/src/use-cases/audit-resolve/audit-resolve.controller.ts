@@ -1,5 +1,6 @@
 import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx, ApiProblems } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AuditReadLog } from '../../http/audit-read-log.js';
@@ -15,6 +16,8 @@ export class AuditResolveController {
 
   @Get()
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('AuditResolve')
+  @ApiProblems(404)
   @ApiOperation({ summary: 'What a models:/ URI resolved to at an instant, with lineage, approvals, gates and the promotion that put it there' })
   resolve(@Query() q: AuditResolveQuery) {
     return this.handler.handle(q.uri, q.at);

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsRFC3339, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { Optional } from '../shared/validators.js';
+import { IsInstant } from '../shared/instant.js';
 
 export class AuditResolveQuery {
   @ApiProperty({ example: 'models:/churn@prod' })
@@ -8,7 +10,7 @@ export class AuditResolveQuery {
   uri!: string;
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant (default: now)', example: '2026-03-03T14:00:00Z' })
-  @IsOptional()
-  @IsRFC3339({ message: 'at must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @Optional()
+  @IsInstant()
   at?: string;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AuditReadLog } from '../../http/audit-read-log.js';
@@ -16,6 +17,7 @@ export class AuditStateController {
 
   @Get(':name/state')
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('AuditState')
   @ApiOperation({ summary: "A model's full state at an instant or position, replayed from the event store; names the last event included" })
   state(@Param() params: ModelParams, @Query() q: AuditStateQuery) {
     return this.handler.handle(params.name, q);

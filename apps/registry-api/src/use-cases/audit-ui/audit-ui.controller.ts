@@ -17,6 +17,9 @@ export class AuditUiController {
       .header('content-type', 'text/html; charset=utf-8')
       .header('content-security-policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`)
       .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY')
       .send(auditPage(nonce));
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AuditReadLog } from '../../http/audit-read-log.js';
@@ -15,6 +16,7 @@ export class AuditVerifyController {
 
   @Get()
   @RequireScopes(Scopes.audit)
+  @ApiBody2xx('AuditVerify')
   @ApiOperation({
     summary: 'Recompute the hash chain and check every checkpoint signature',
     description: 'ok with the count and last verified position, or the first broken position and what is wrong (hash-mismatch, missing-position, reordered, bad-signature, checkpoint-mismatch).',

@@ -1,5 +1,6 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -20,6 +21,7 @@ export class CreateModelController {
 
   @Post()
   @RequireScopes(Scopes.write)
+  @ApiBody2xx('Model', 201, 'Created')
   @ApiOperation({ summary: 'Create a model (the aggregate its versions belong to)' })
   async create(@Body() dto: CreateModelDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(dto, ctx);

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength } from 'class-validator';
 import { MODEL_NAME_PATTERN } from '../../../../../libs/domain/src/index.js';
-import { IsStringRecord } from '../shared/validators.js';
+import { IsStringRecord, Optional } from '../shared/validators.js';
 import { WithReason } from '../shared/reason.js';
 
 export class CreateModelDto extends WithReason {
@@ -11,13 +11,13 @@ export class CreateModelDto extends WithReason {
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 4000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(4000)
   description?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['team-retention'] })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -25,7 +25,7 @@ export class CreateModelDto extends WithReason {
   owners?: string[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { domain: 'marketing' } })
-  @IsOptional()
+  @Optional()
   @IsStringRecord()
   tags?: Record<string, string>;
 }

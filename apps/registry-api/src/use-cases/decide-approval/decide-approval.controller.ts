@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -22,6 +23,7 @@ export class DecideApprovalController {
   @Post()
   @HttpCode(201)
   @RequireScopes(Scopes.approvals)
+  @ApiBody2xx('Version', 201, 'Created')
   @ApiOperation({ summary: 'Approve or reject a version. The registrant cannot decide on their own version; a rejection is final.' })
   async decide(@Param() p: VersionParams, @Body() dto: DecideApprovalDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(p.name, p.version, dto, ctx);

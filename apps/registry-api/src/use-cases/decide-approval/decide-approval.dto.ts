@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsString, MaxLength } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { WithReason } from '../shared/reason.js';
 
 export class DecideApprovalDto extends WithReason {
@@ -8,7 +9,7 @@ export class DecideApprovalDto extends WithReason {
   decision!: 'approve' | 'reject';
 
   @ApiPropertyOptional({ maxLength: 4000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(4000)
   comment?: string;

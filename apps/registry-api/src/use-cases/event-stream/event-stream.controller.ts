@@ -1,8 +1,11 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiText2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { CurrentActor, RequireScopes, type VerifiedActor } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { MODEL_EVENT_TYPES, MODEL_NAME_PATTERN, Scopes } from '../../../../../libs/domain/src/index.js';
+import { CLOUDEVENT_TYPES } from '../../../../../libs/relay/src/index.js';
+import { BASE_SECURITY_HEADERS } from '../../http/security-headers.js';
 import { EventStreamHandler, parseStreamFilter } from './event-stream.handler.js';
 
 @ApiTags('events')
@@ -13,23 +16,33 @@ export class EventStreamController {
 
   @Get('stream')
   @RequireScopes(Scopes.read)
+  @ApiText2xx('text/event-stream')
   @ApiOperation({ summary: 'Server-Sent Events of registry events as CloudEvents 1.0 (id = position; resume with Last-Event-ID)' })
   @ApiProduces('text/event-stream')
-  @ApiQuery({ name: 'types', required: false, description: 'comma-separated CloudEvents types or stored event types' })
-  @ApiQuery({ name: 'model', required: false })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'position of the last event received' })
-  stream(
+  @ApiQuery({
+    name: 'types',
+    required: false,
+    description: 'comma-separated CloudEvents types or stored event types',
+    style: 'form',
+    explode: false,
+    schema: { type: 'array', items: { type: 'string', enum: [...MODEL_EVENT_TYPES, ...Object.values(CLOUDEVENT_TYPES)] } },
+  })
+  @ApiQuery({ name: 'model', required: false, schema: { type: 'string', pattern: MODEL_NAME_PATTERN.source } })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'position of the last event received', schema: { type: 'string', pattern: '^[0-9]{0,15}$' } })
+  async stream(
     @Query('types') types: string | undefined,
     @Query('model') model: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
     @CurrentActor() actor: VerifiedActor,
-  ): void {
+  ): Promise<void> {
     // Validated before the stream opens, so bad input is still a problem+json response.
     const filter = parseStreamFilter({ types, model }, lastEventId);
+    await this.handler.checkResumePoint(filter);
     // Fastify would end the response when the handler returns; take the raw socket over instead.
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...BASE_SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',

@@ -77,6 +77,25 @@ export class EventStreamHandler implements OnModuleDestroy {
     this.facts = new VersionFactsLookup(store);
   }
 
+  /**
+   * A Last-Event-ID past the store's head names no event this server ever sent (a client bug, or
+   * a store restored from an older backup). Following from there would silently skip every event
+   * up to it, so it is refused instead of waited on.
+   */
+  async checkResumePoint(filter: StreamFilter): Promise<void> {
+    if (filter.fromPosition === 0) return;
+    const head = await this.store.headPosition();
+    if (filter.fromPosition <= head) return;
+    throw new ProblemException({
+      status: 400,
+      code: 'LAST_EVENT_ID_BEYOND_HEAD',
+      detail: `Last-Event-ID ${filter.fromPosition} is past the last event (position ${head}); no event with that id was ever sent`,
+      errors: [{ field: 'Last-Event-ID', rule: 'max', message: `must be at most ${head}, the position of the last event` }],
+      head,
+      next: 'Reconnect without Last-Event-ID to replay from the beginning, or with the id of the last event you actually received.',
+    });
+  }
+
   private matches(e: RecordedEvent, f: StreamFilter): boolean {
     if (!e.stream.startsWith('model-')) return false; // internal streams are not lifecycle events
     if (f.types && !f.types.has(e.type)) return false;

@@ -1,5 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { AliasParams } from '../shared/params.js';
@@ -13,6 +14,7 @@ export class GetAliasController {
 
   @Get(':alias')
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('Version')
   @ApiOperation({ summary: 'The version an alias points at' })
   get(@Param() p: AliasParams) {
     return this.handler.handle(p.name, p.alias);

@@ -1,5 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { ModelParams } from '../shared/params.js';
@@ -13,6 +14,7 @@ export class GetModelController {
 
   @Get(':name')
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('Model')
   @ApiOperation({ summary: 'A model with its aliases and the latest version in each stage' })
   get(@Param() params: ModelParams) {
     return this.handler.handle(params.name);

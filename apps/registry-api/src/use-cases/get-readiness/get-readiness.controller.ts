@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { VersionParams } from '../shared/params.js';
@@ -14,6 +15,7 @@ export class GetReadinessController {
 
   @Get()
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('Readiness')
   @ApiOperation({ summary: 'The promotion checklist (approvals, every gate with its evidence, the policy that judges it) without promoting' })
   readiness(@Param() p: VersionParams, @Query() q: ReadinessQuery) {
     return this.handler.handle(p.name, p.version, q.target);

@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Matches } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 
 export class ReadinessQuery {
   @ApiPropertyOptional({ example: 'Production', description: 'Production (default), Staging, or a protected alias name' })
-  @IsOptional()
+  @Optional()
   @Matches(/^(Production|Staging|[a-z][a-z0-9_-]{0,63})$/, { message: 'target must be Production, Staging or an alias name' })
   target?: string;
 }

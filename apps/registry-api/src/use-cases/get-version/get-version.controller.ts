@@ -1,5 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { VersionParams } from '../shared/params.js';
@@ -13,6 +14,7 @@ export class GetVersionController {
 
   @Get(':version')
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('Version')
   @ApiOperation({ summary: 'One version with stage, approval status, gates, approvals and aliases' })
   get(@Param() p: VersionParams) {
     return this.handler.handle(p.name, p.version);

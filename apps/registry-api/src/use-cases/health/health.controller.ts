@@ -1,10 +1,12 @@
 import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../../../../libs/auth/src/index.js';
 import type { EventStore } from '../../../../../libs/event-store/src/index.js';
 import { Projector } from '../../../../../libs/read-models/src/index.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
+import { CommandService } from '../../application/command-service.js';
 import { RELAY } from '../../infrastructure/relay.module.js';
 import type { Relay } from '../../../../../libs/relay/src/index.js';
 
@@ -17,11 +19,13 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projector: Projector,
+    private readonly commands: CommandService,
     @Optional() @Inject(RELAY) private readonly relay?: Relay | null,
   ) {}
 
   @Get('live')
   @Public()
+  @ApiBody2xx('HealthLive')
   @ApiOperation({ summary: 'The process is up' })
   live() {
     return { status: 'ok' };
@@ -29,6 +33,8 @@ export class HealthController {
 
   @Get('ready')
   @Public()
+  @ApiBody2xx('HealthReady')
+  @ApiResponse({ status: 503, description: 'The event store does not answer or projections are stalled', schema: { $ref: '#/components/schemas/HealthReady' } })
   @ApiOperation({ summary: 'The event store answers and projections are not stalled' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks: Record<string, unknown> = {};
@@ -41,7 +47,10 @@ export class HealthController {
       const stalled = lag > 0 && Date.now() - status.lastProgressAt > STALL_MS;
       checks.eventStore = { status: 'up', head };
       checks.projections = { status: stalled ? 'stalled' : 'ok', position: status.position, lag, ...(status.lastError ? { lastError: status.lastError } : {}) };
-      ok = !stalled;
+      // Ready means ready for writes at normal latency: the hot model streams are folded first.
+      const warmup = await this.commands.warmupStatus(1000);
+      checks.warmup = warmup;
+      ok = !stalled && warmup.status !== 'warming';
       // A lagging relay (broker down) is reported but keeps the API ready: writes must go on.
       if (this.relay) checks.relay = await this.relayCheck(this.relay);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { Ctx, type RequestContext } from '../../application/request-context.js';
@@ -16,6 +17,7 @@ export class IssueApprovalLinksController {
   @Post()
   @HttpCode(201)
   @RequireScopes(Scopes.approvals, Scopes.promote)
+  @ApiBody2xx('ApprovalLinks', 201, 'Created')
   @ApiOperation({
     summary:
       'Request approval from named approvers of the approver directory: one signed, single-use link each, delivered to the approver by email, webhook or (development) the outbox file. ' +

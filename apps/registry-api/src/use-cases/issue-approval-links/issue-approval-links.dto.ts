@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { WithReason } from '../shared/reason.js';
 
 export class IssueApprovalLinksDto extends WithReason {
@@ -13,7 +14,7 @@ export class IssueApprovalLinksDto extends WithReason {
   approvers!: string[];
 
   @ApiPropertyOptional({ example: 72, minimum: 1, maximum: 720, description: 'Link lifetime in hours (default APPROVAL_LINK_TTL_HOURS)' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(720)

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { ListModelsQuery } from './list-models.dto.js';
@@ -13,6 +14,7 @@ export class ListModelsController {
 
   @Get()
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('ModelPage')
   @ApiOperation({ summary: 'List models by name; filter by name prefix, tag or owner; cursor paging' })
   list(@Query() q: ListModelsQuery) {
     return this.handler.handle(q);

@@ -1,24 +1,25 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { PageQuery } from '../shared/paging.js';
 
 export { PageQuery };
 
 export class ListModelsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Name prefix' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(128)
   prefix?: string;
 
   @ApiPropertyOptional({ description: 'Tag key, or key=value' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   tag?: string;
 
   @ApiPropertyOptional({ description: 'An owner' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   owner?: string;

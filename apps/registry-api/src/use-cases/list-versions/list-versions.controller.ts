@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
 import { ModelParams } from '../shared/params.js';
@@ -14,6 +15,7 @@ export class ListVersionsController {
 
   @Get()
   @RequireScopes(Scopes.read)
+  @ApiBody2xx('VersionPage')
   @ApiOperation({ summary: 'Versions of a model, newest registration first; filter by stage and approval status' })
   list(@Param() p: ModelParams, @Query() q: ListVersionsQuery) {
     return this.handler.handle(p.name, q);

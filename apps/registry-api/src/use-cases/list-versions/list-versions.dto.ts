@@ -1,16 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn} from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { APPROVAL_STATUSES, STAGES } from '../../../../../libs/domain/src/index.js';
 import { PageQuery } from '../list-models/list-models.dto.js';
 
 export class ListVersionsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: STAGES })
-  @IsOptional()
+  @Optional()
   @IsIn(STAGES as unknown as string[])
   stage?: string;
 
   @ApiPropertyOptional({ enum: APPROVAL_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(APPROVAL_STATUSES as unknown as string[])
   approvalStatus?: string;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiText2xx } from '../../http/openapi.js';
 import { Public } from '../../../../../libs/auth/src/index.js';
 import { MetricsHandler } from './metrics.handler.js';
 
@@ -13,6 +14,7 @@ export class MetricsController {
   @Public()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')
+  @ApiText2xx('text/plain')
   @ApiOperation({ summary: 'Prometheus metrics: event-store head, projection lag, relay lag (events and seconds behind)' })
   metrics() {
     return this.handler.handle();

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -22,6 +23,7 @@ export class RecordGateController {
   @Post()
   @HttpCode(201)
   @RequireScopes(Scopes.gates)
+  @ApiBody2xx('Version', 201, 'Created')
   @ApiOperation({ summary: 'Record a gate result (passed/failed) with metrics and an evidence link' })
   async record(@Param() p: VersionParams, @Body() dto: RecordGateDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(p.name, p.version, dto, ctx);

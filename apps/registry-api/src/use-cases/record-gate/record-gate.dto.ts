@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { WithReason } from '../shared/reason.js';
-import { IsNumberRecord } from '../shared/validators.js';
+import { IsNumberRecord, Optional } from '../shared/validators.js';
 
 export class RecordGateDto extends WithReason {
   @ApiProperty({ example: 'offline-quality', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' })
@@ -14,12 +14,12 @@ export class RecordGateDto extends WithReason {
   status!: 'passed' | 'failed';
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, example: { auc: 0.91 } })
-  @IsOptional()
+  @Optional()
   @IsNumberRecord()
   metrics?: Record<string, number>;
 
   @ApiPropertyOptional({ example: 'https://ci.example.com/runs/42' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2048)
   evidenceUri?: string;

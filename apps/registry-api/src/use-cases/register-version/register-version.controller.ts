@@ -1,5 +1,6 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -21,6 +22,7 @@ export class RegisterVersionController {
 
   @Post()
   @RequireScopes(Scopes.write)
+  @ApiBody2xx('Version', 201, 'Created')
   @ApiOperation({ summary: 'Register a version: artifact pointer and digest, signature, metrics, lineage. Starts in stage None, PendingManualApproval.' })
   async register(@Param() p: ModelParams, @Body() dto: RegisterVersionDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const { position, version } = await this.handler.handle(p.name, dto, ctx);

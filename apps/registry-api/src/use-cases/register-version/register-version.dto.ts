@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ARTIFACT_FORMATS, DIGEST_PATTERN, GIT_SHA_PATTERN, SEMVER_PATTERN, type ArtifactFormat } from '../../../../../libs/domain/src/index.js';
 import { WithReason } from '../shared/reason.js';
-import { IsJsonStructure, IsNumberRecord, IsScalarRecord, IsStringRecord } from '../shared/validators.js';
+import { IsJsonStructure, IsNumberRecord, IsScalarRecord, IsStringRecord, Optional } from '../shared/validators.js';
 
 export class ArtifactDto {
   @ApiProperty({ example: 's3://models/churn/1.0.0/model.onnx' })
@@ -17,7 +17,7 @@ export class ArtifactDto {
   digest!: string;
 
   @ApiPropertyOptional({ example: 1048576 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(0)
   sizeBytes?: number;
@@ -44,31 +44,32 @@ export class ImageDto {
   ref!: string;
 
   @ApiPropertyOptional({ example: `sha256:${'cd'.repeat(32)}` })
-  @IsOptional()
+  @Optional()
   @Matches(DIGEST_PATTERN, { message: 'image digest must be "sha256:" followed by 64 lowercase hex characters' })
   digest?: string;
 }
 
 export class LineageDto {
   @ApiPropertyOptional({ example: 'run-abc123' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   runId?: string;
 
   @ApiPropertyOptional({ example: '7f3a9c1' + '0'.repeat(33), pattern: GIT_SHA_PATTERN.source })
-  @IsOptional()
+  @Optional()
   @Matches(GIT_SHA_PATTERN, { message: 'gitCommit must be a full 40-character lowercase hex SHA-1' })
   gitCommit?: string;
 
   @ApiPropertyOptional({ example: `sha256:${'e8'.repeat(32)}` })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(256)
   datasetHash?: string;
 
   @ApiPropertyOptional({ type: ImageDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ImageDto)
   image?: ImageDto;
@@ -76,68 +77,71 @@ export class LineageDto {
 
 export class RegisterVersionDto extends WithReason {
   @ApiPropertyOptional({ example: '1.0.0', description: 'Semver MAJOR.MINOR.PATCH; omitted: the server assigns the next version from the semver rules' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Matches(SEMVER_PATTERN, { message: 'version must be semver MAJOR.MINOR.PATCH, e.g. 1.4.0' })
   version?: string;
 
   @ApiPropertyOptional({ enum: ['fix', 'retrain'], description: 'fix: a new artifact with the same signature may be a PATCH; default retrain (MINOR)' })
-  @IsOptional()
+  @Optional()
   @IsIn(['fix', 'retrain'])
   changeKind?: 'fix' | 'retrain';
 
   @ApiPropertyOptional({ maxLength: 32000, description: 'Model card (markdown or text), shown escaped on the approver page' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(32000)
   modelCard?: string;
 
   @ApiPropertyOptional({ example: 'https://wiki.example.com/models/churn/card', maxLength: 2048 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2048)
   modelCardUri?: string;
 
   @ApiProperty({ type: ArtifactDto })
+  @IsObject({ message: 'artifact must be an object with uri, digest and format' })
   @ValidateNested()
   @Type(() => ArtifactDto)
   artifact!: ArtifactDto;
 
   @ApiPropertyOptional({ type: SignatureDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => SignatureDto)
   signature?: SignatureDto;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, example: { auc: 0.91 } })
-  @IsOptional()
+  @Optional()
   @IsNumberRecord()
   metrics?: Record<string, number>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { max_depth: 6 } })
-  @IsOptional()
+  @Optional()
   @IsScalarRecord()
   params?: Record<string, string | number | boolean>;
 
   @ApiPropertyOptional({ type: LineageDto })
-  @IsOptional()
+  @Optional()
+  @IsObject()
   @ValidateNested()
   @Type(() => LineageDto)
   lineage?: LineageDto;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
-  @IsOptional()
+  @Optional()
   @IsStringRecord()
   tags?: Record<string, string>;
 
   @ApiPropertyOptional({ maxLength: 4000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(4000)
   description?: string;
 
   @ApiPropertyOptional({ description: 'Register even if another version has the same artifact digest (recorded as duplicateOf)' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   allowDuplicateArtifact?: boolean;
 }

@@ -1,5 +1,6 @@
 import { Controller, Delete, HttpCode, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -17,6 +18,7 @@ export class RemoveAliasController {
   @Delete(':alias')
   @HttpCode(200)
   @RequireScopes(Scopes.write, Scopes.promote)
+  @ApiBody2xx('AliasRemoved')
   @ApiOperation({ summary: 'Remove an alias. @prod follows the Production stage and cannot be removed on its own.' })
   async remove(@Param() p: AliasParams, @Query() q: RemoveAliasQuery, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(p.name, p.alias, ctx, q.reason);

@@ -1,10 +1,18 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiProblems } from '../../http/openapi.js';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, Scopes } from '../../../../../libs/domain/src/index.js';
 import { matchesIfNoneMatch, type ResolvedAnswer } from './resolve-cache.js';
 import { ResolveHandler } from './resolve.handler.js';
+
+/** The models:/ grammar parseModelUri accepts, for the OpenAPI document (ranges: ^ ~ >= <= > < = and x wildcards). */
+const RANGE_TOKEN = String.raw`(\^|~|>=|<=|>|<|==|=)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*|[xX*])){0,2}`;
+const MODEL_URI_PATTERN =
+  `^models:/${MODEL_NAME_PATTERN.source.slice(1, -1)}` +
+  `(@(${ALIAS_PATTERN.source.slice(1, -1)}|[ ,]*${RANGE_TOKEN}([ ,]+${RANGE_TOKEN})*[ ,]*)` +
+  `|/(${SEMVER_PATTERN.source.slice(1, -1)}|${STAGES.join('|')}))$`;
 
 /** 200 with the body and its ETag, or 304 when the caller already holds that ETag. */
 export function sendResolved(reply: FastifyReply, answer: ResolvedAnswer, ifNoneMatch: string | string[] | undefined): FastifyReply {
@@ -26,7 +34,15 @@ export class ResolveController {
   // verified token are answered before Nest by the fast path (resolve.fast-path.ts).
   @Get()
   @RequireScopes(Scopes.read)
-  @ApiQuery({ name: 'uri', required: true, example: 'models:/churn@prod', description: 'models:/{name}@{alias}, models:/{name}@{range} (^2.3, ~2.3, >=2.3 <3), models:/{name}/{version} or models:/{name}/{Stage}' })
+  @ApiQuery({
+    name: 'uri',
+    required: true,
+    example: 'models:/churn@prod',
+    schema: { type: 'string', maxLength: 300, pattern: MODEL_URI_PATTERN },
+    description: 'models:/{name}@{alias}, models:/{name}@{range} (^2.3, ~2.3, >=2.3 <3), models:/{name}/{version} or models:/{name}/{Stage}' })
+  @ApiResponse({ status: 200, description: 'OK', schema: { $ref: '#/components/schemas/Version' }, headers: { ETag: { description: 'Strong validator of this body', schema: { type: 'string' } } } })
+  @ApiResponse({ status: 304, description: 'Not modified: the If-None-Match ETag is still current' })
+  @ApiProblems(404)
   @ApiOperation({
     summary: 'Resolve models:/name@alias (or /version, /Stage) to the version with its artifact pointer and digest',
     description: 'The ETag changes whenever the body would (alias moved, stage changed, archive, new approval…); poll with If-None-Match and get 304 while nothing changed.',

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -22,6 +23,7 @@ export class RollbackController {
   @Post()
   @HttpCode(200)
   @RequireScopes(Scopes.promote)
+  @ApiBody2xx('Version')
   @ApiOperation({ summary: 'Roll back: one alias flip to a version that served before. Archives the current Production version; never retrains.' })
   async rollback(@Param() p: ModelParams, @Body() dto: RollbackDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(p.name, dto, ctx);

@@ -1,5 +1,6 @@
 import { Body, Controller, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -22,6 +23,7 @@ export class SetAliasController {
   @Put(':alias')
   // Plain aliases need registry:write; protected ones (prod, champion) need registry:promote, checked by the decider.
   @RequireScopes(Scopes.write, Scopes.promote)
+  @ApiBody2xx('Version')
   @ApiOperation({ summary: 'Point an alias at a version. Setting @prod is a promotion: same rules, same scope.' })
   async set(@Param() p: AliasParams, @Body() dto: SetAliasDto, @Ctx() ctx: RequestContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const position = await this.handler.handle(p.name, p.alias, dto, ctx);

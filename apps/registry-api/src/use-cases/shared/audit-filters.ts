@@ -1,5 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsRFC3339, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { Optional } from './validators.js';
+import { IsInstant } from './instant.js';
 import { MODEL_NAME_PATTERN, SEMVER_PATTERN } from '../../../../../libs/domain/src/index.js';
 import type { AuditFilter } from '../../../../../libs/read-models/src/index.js';
 import { parseInstant } from '../../application/audit-history.js';
@@ -7,38 +9,38 @@ import { parseInstant } from '../../application/audit-history.js';
 /** Filters shared by GET /v1/audit/events and GET /v1/audit/export. */
 export class AuditFilterQuery {
   @ApiPropertyOptional({ example: 'churn' })
-  @IsOptional()
+  @Optional()
   @Matches(MODEL_NAME_PATTERN, { message: `model must match ${MODEL_NAME_PATTERN.source}` })
   model?: string;
 
   @ApiPropertyOptional({ example: '1.4.0' })
-  @IsOptional()
+  @Optional()
   @Matches(SEMVER_PATTERN, { message: 'version must be semver MAJOR.MINOR.PATCH' })
   version?: string;
 
   @ApiPropertyOptional({ description: 'Subject (sub) of the actor' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   actor?: string;
 
   @ApiPropertyOptional({ example: 'VersionPromoted' })
-  @IsOptional()
+  @Optional()
   @Matches(/^[A-Za-z][A-Za-z0-9]{0,63}$/, { message: 'type must be an event type name such as VersionPromoted' })
   type?: string;
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant; events recorded at or after it' })
-  @IsOptional()
-  @IsRFC3339({ message: 'from must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @Optional()
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'RFC 3339 instant; events recorded at or before it' })
-  @IsOptional()
-  @IsRFC3339({ message: 'to must be an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z' })
+  @Optional()
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(128)
   correlationId?: string;

@@ -1,10 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Optional } from './validators.js';
 
 export class LimitQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
+  @Optional()
   @Transform(({ value }) => (value === undefined ? undefined : Number(value)))
   @IsInt()
   @Min(1)
@@ -14,7 +15,7 @@ export class LimitQuery {
 
 export class PageQuery extends LimitQuery {
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(512)
   cursor?: string;

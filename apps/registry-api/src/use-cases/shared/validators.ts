@@ -1,4 +1,4 @@
-import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 
 function recordValidator(name: string, check: (v: unknown) => boolean, describe: string, maxKeys = 256) {
   return (options?: ValidationOptions) => (object: object, propertyName: string) =>
@@ -36,3 +36,10 @@ export function IsJsonStructure(options?: ValidationOptions) {
       validator: { validate: (value: unknown) => typeof value === 'object' && value !== null },
     });
 }
+
+/**
+ * Like @IsOptional(), but only a missing field skips validation: `null` is checked like any other
+ * value (and refused by the field's type rule), so null never reaches a handler or an event, and
+ * the OpenAPI document can say "not nullable" truthfully.
+ */
+export const Optional = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

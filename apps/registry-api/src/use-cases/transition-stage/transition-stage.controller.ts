@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { RequireScopes } from '../../../../../libs/auth/src/index.js';
 import { Scopes } from '../../../../../libs/domain/src/index.js';
@@ -23,6 +24,7 @@ export class TransitionStageController {
   @HttpCode(200)
   // The decider asks for the cell's scope (docs/GOVERNANCE.md, authorization table): Production and Archived on either side need registry:promote.
   @RequireScopes(Scopes.write, Scopes.promote)
+  @ApiBody2xx('Version')
   @ApiOperation({
     summary: 'Move a version between stages: None → Staging needs registry:write; entering or leaving Production or Archived needs registry:promote. Promotion archives the incumbent and moves @prod in one append.',
   })

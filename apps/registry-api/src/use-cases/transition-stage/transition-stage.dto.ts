@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { IsBoolean, IsIn} from 'class-validator';
+import { Optional } from '../shared/validators.js';
 import { WithReason } from '../shared/reason.js';
 
 export class TransitionStageDto extends WithReason {
@@ -8,7 +9,7 @@ export class TransitionStageDto extends WithReason {
   stage!: 'Staging' | 'Production' | 'Archived';
 
   @ApiPropertyOptional({ default: true, description: 'Archive the current Production version in the same step' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   archiveExisting?: boolean;
 }
