@@ -85,6 +85,13 @@ describe('resolve: ETag, 304 and the resolve index (embedded SQLite)', () => {
     const head = await t.store.headPosition();
     const ahead = await t.call('GET', prod, { token: reader, headers: { 'x-min-position': String(head + 1000) } });
     expect([ahead.status, ahead.body.code]).toEqual([503, 'READ_MODEL_BEHIND']);
+    // The request guards run after the fast path's hook: it answers only what they would let through.
+    const unknown = await t.call('GET', `${prod}&extra=1`, { token: reader });
+    expect([unknown.status, unknown.body.errors?.[0]?.rule]).toEqual([400, 'unknownField']);
+    const twice = await t.call('GET', `${prod}&uri=${encodeURIComponent('models:/churn@prod')}`, { token: reader });
+    expect(twice.status).toBe(422);
+    const control = await t.call('GET', `${prod}%00`, { token: reader });
+    expect(control.status).toBe(400);
     const badStage = await t.call('GET', `${prod}&stage=Staging`, { token: reader });
     expect([badStage.status, badStage.body.code]).toEqual([422, 'INVALID_STAGE']);
   });

@@ -13,6 +13,9 @@ const ALLOWED_QUERY = new Set(['uri', 'stage']);
  * guard/interceptor/rxjs pipeline. Everything else — a miss, a bad or missing token, a missing
  * scope, odd query parameters, X-Min-Position — falls through to the Nest route, which applies
  * the same checks and gives the problem+json answers; this path only ever answers 200 or 304.
+ * It runs before the preValidation request guards, and answers nothing they would refuse: only
+ * the documented keys, each once, and only a uri the Nest route answered before (the index is
+ * filled there), so no control characters or broken Unicode.
  */
 export function installResolveFastPath(fastify: FastifyInstance, handler: ResolveHandler, verifier: TokenVerifier): void {
   fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
