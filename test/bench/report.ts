@@ -62,9 +62,9 @@ export function markdownTable(run: BenchRun): string {
 
 /** Bars: each row's ratio (or value against its target) on a common scale, the target drawn as a mark; plus resolve latency percentiles. */
 export function svgChart(run: BenchRun): string {
-  const width = 900;
+  const width = 1100;
   const left = 330;
-  const barMax = width - left - 120;
+  const barMax = width - left - 230;
   const bars = run.rows.filter((r) => r.ratio !== undefined);
   const latency = run.rows.filter((r) => r.latency);
   const rowH = 26;
@@ -73,7 +73,7 @@ export function svgChart(run: BenchRun): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">${esc(run.header)}</text>`,
+    `<text x="10" y="20" font-size="13" font-weight="bold">${esc(run.header)}</text>`,
     `<text x="10" y="40">measured / ceiling in the same run (median of ${run.reps}); the dashed mark is the ratio target where the issue gives one</text>`,
   ];
   let y = 60;
