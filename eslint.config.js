@@ -11,6 +11,15 @@ const DOMAIN_FORBIDDEN = [
   { group: ['**/persistence/**', '**/event-store/**', '**/read-models/**', '**/auth/**', '**/relay/**', '**/apps/**'], message: 'libs/domain depends on nothing else in the repo.' },
 ];
 
+const INSPECTION_FORBIDDEN = [
+  { group: ['@nestjs/*', 'pg', 'kafkajs', '@opentelemetry/*', 'jose', 'fastify'], message: 'libs/artifact-inspection is server-free.' },
+  { group: ['**/apps/**', '**/domain/**', '**/persistence/**', '**/event-store/**', '**/read-models/**', '**/auth/**', '**/relay/**', '**/audit/**'], message: 'libs/artifact-inspection depends on nothing else in the repo.' },
+];
+const CLI_FORBIDDEN = [
+  { group: ['@nestjs/*', 'pg', 'kafkajs', '@opentelemetry/*', 'fastify', 'node:sqlite'], message: 'the CLI is an HTTP client of the server.' },
+  { group: ['**/registry-api/**', '**/domain/**', '**/persistence/**', '**/event-store/**', '**/read-models/**', '**/relay/**'], message: 'the CLI imports no server code.' },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'examples/**', '.cache/**', '.schemathesis/**', 'test/artifacts/**'] },
   js.configs.recommended,
@@ -26,6 +35,17 @@ export default tseslint.config(
   {
     files: ['libs/domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: DOMAIN_FORBIDDEN }] },
+  },
+  {
+    // Inspection is a library of its own: the CLI uses it without the server, so it imports nothing from the server.
+    files: ['libs/artifact-inspection/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: INSPECTION_FORBIDDEN }] },
+  },
+  {
+    // The CLI is an HTTP client: no server code, and only type-strippable imports (.ts) of the inspection lib.
+    files: ['apps/cli/**/*.ts'],
+    ignores: ['apps/cli/**/*.spec.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: CLI_FORBIDDEN }] },
   },
   {
     // HTTP DTOs: @IsOptional() also lets `null` through to handlers and events, unlike what the

@@ -17,5 +17,7 @@ export default {
     // Attacks, each a regression test: refused, and nothing written where nothing should be.
     { ...common, displayName: 'sec', testMatch: ['<rootDir>/{apps,libs,test}/**/*.sec.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'] },
+    // Crash, restart and outage tests against real processes (npm run test:reliability; RELIABILITY_SIZE=full for the full size).
+    { ...common, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.rel.spec.ts'] },
   ],
 };

@@ -33,7 +33,7 @@ base="http://127.0.0.1:$port"
 for _ in $(seq 1 150); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.2; done
 curl -sf "$base/health/ready" >/dev/null || { cat "$dir/server.log"; exit 1; }
 
-token() { env DATA_DIR="$dir" NODE_ENV=test $NODE dist/apps/registry-api/src/cli/token.js --sub "$1" --scope "$2" --ttl 2h; }
+token() { env DATA_DIR="$dir" NODE_ENV=test $NODE apps/cli/bin/model-ledger.ts token --sub "$1" --scope "$2" --ttl 2h; }
 export ST_TOKEN_READ ST_TOKEN_WRITE ST_TOKEN_GATES ST_TOKEN_APPROVALS ST_TOKEN_PROMOTE ST_TOKEN_AUDIT
 ST_TOKEN_READ=$(token st-reader "registry:read")
 ST_TOKEN_WRITE=$(token st-writer "registry:read registry:write")

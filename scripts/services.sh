@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Local backing services for model-ledger, without Docker.
 #
-#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit] [wrk]   (default: postgres kafka)
-#   scripts/services.sh down   [postgres] [kafka] [mailpit]              (default: postgres kafka)
-#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit] [wrk]   (exit 1 if any is not up)
+#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit] [mlflow-client] [jaeger] [wrk]   (default: postgres kafka)
+#   scripts/services.sh down   [postgres] [kafka] [mailpit] [jaeger]              (default: postgres kafka)
+#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit] [mlflow-client] [jaeger] [wrk]   (exit 1 if any is not up)
 #   scripts/services.sh env                                    (print the env lines only)
 #   scripts/services.sh kafka-kill    SIGKILL the broker (failure tests)
 #   scripts/services.sh kafka-start   start the broker again, keeping its data
@@ -28,8 +28,21 @@ KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-60}"
 
+# Jaeger v2 (OTLP in, HTTP query API out); the binary is built once from the Go module proxy.
+JAEGER_VERSION="${JAEGER_VERSION:-v1.76.0}"
+JAEGER_CACHE="${JAEGER_CACHE:-${HOME:-/root}/.cache/model-ledger/jaeger}"
+JAEGER_BIN="$JAEGER_CACHE/jaeger-$JAEGER_VERSION"
+JAEGER_OTLP_HTTP_PORT="${JAEGER_OTLP_HTTP_PORT:-4318}"
+JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-4317}"
+JAEGER_QUERY_PORT="${JAEGER_QUERY_PORT:-16686}"
+JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}"
+JAEGER_DIR="$SERVICES_DIR/jaeger"
+JAEGER_PIDFILE="$JAEGER_DIR/jaeger.pid"
+JAEGER_START_TIMEOUT="${JAEGER_START_TIMEOUT:-60}"
+
 KAFKA_DIR="$SERVICES_DIR/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
+# A second broker (own SERVICES_DIR/ports, e.g. a failure test) may reuse the shared jars.
+KAFKA_LIBS="${KAFKA_LIBS:-$KAFKA_DIR/libs}"
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_LOGS="$KAFKA_DIR/logs"
 KAFKA_PIDFILE="$KAFKA_DIR/kafka.pid"
@@ -496,6 +509,119 @@ mailpit_status() {
   else echo "mailpit: down"; return 1; fi
 }
 
+# ---------------------------------------------------------------- mlflow-client
+# The real MLflow Python client (pinned) in its own virtualenv, for the MLflow-compatibility tests.
+MLFLOW_CLIENT_SPEC="mlflow-skinny==3.17.2"
+MLFLOW_VENV="${MLFLOW_VENV:-${HOME:-/root}/.cache/model-ledger/venvs/mlflow-skinny-3.17.2}"
+mlflow_client_up() {
+  if [ -x "$MLFLOW_VENV/bin/python" ] && "$MLFLOW_VENV/bin/python" -c 'import mlflow, sys; sys.exit(mlflow.__version__ != "3.17.2")' 2>/dev/null; then
+    log "mlflow client present in $MLFLOW_VENV"
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+  log "installing $MLFLOW_CLIENT_SPEC into $MLFLOW_VENV"
+  python3 -m venv "$MLFLOW_VENV" >&2 9>&- || die "python3 -m venv $MLFLOW_VENV failed"
+  "$MLFLOW_VENV/bin/pip" install -q --disable-pip-version-check "$MLFLOW_CLIENT_SPEC" >&2 9>&- || die "pip install $MLFLOW_CLIENT_SPEC failed"
+}
+mlflow_client_status() {
+  if [ -x "$MLFLOW_VENV/bin/python" ]; then echo "mlflow-client: $("$MLFLOW_VENV/bin/python" -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null)"
+  else echo "mlflow-client: not installed"; return 1; fi
+}
+
+# ---------------------------------------------------------------- jaeger
+# Plain `go install github.com/jaegertracing/jaeger/cmd/jaeger@...` is refused because Jaeger's
+# go.mod has a `replace` line; a throwaway wrapper module that records it with `go get -tool`
+# builds it (replace lines of dependencies are ignored). ~3.5 min and ~120 MB, so the binary is
+# cached under $JAEGER_CACHE and built only when missing.
+jaeger_build() {
+  [ -x "$JAEGER_BIN" ] && return 0
+  # Jaeger needs a recent Go (go.mod asks for 1.24+; newer toolchains come from the module proxy).
+  [ -x /usr/local/go/bin/go ] && PATH="/usr/local/go/bin:$PATH"
+  command -v go >/dev/null 2>&1 || apt_install golang-go
+  local work
+  work=$(mktemp -d)
+  log "building Jaeger $JAEGER_VERSION from the Go module proxy (a few minutes, once; cached at $JAEGER_BIN)"
+  mkdir -p "$JAEGER_CACHE"
+  (
+    cd "$work"
+    go mod init model-ledger/jaeger-tool >&2 2>&1
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" >&2
+    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$JAEGER_BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger >&2
+  ) 9>&- || { rm -rf "$work" "$JAEGER_BIN.tmp"; die "building Jaeger $JAEGER_VERSION failed"; }
+  mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+  rm -rf "$work"
+  log "Jaeger built: $JAEGER_BIN ($(du -h "$JAEGER_BIN" | cut -f1))"
+}
+
+jaeger_pid() {
+  local pid
+  [ -f "$JAEGER_PIDFILE" ] || return 1
+  pid=$(cat "$JAEGER_PIDFILE" 2>/dev/null || true)
+  if pid_alive "$pid" && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'jaeger'; then
+    echo "$pid"; return 0
+  fi
+  return 1
+}
+
+jaeger_api_ok() { curl -fsS -m 3 "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" >/dev/null 2>&1; }
+
+jaeger_up() {
+  local pid
+  jaeger_build
+  mkdir -p "$JAEGER_DIR"
+  if pid=$(jaeger_pid); then
+    log "Jaeger already running (pid $pid)"
+  elif port_open "$JAEGER_QUERY_PORT"; then
+    jaeger_api_ok || die "port $JAEGER_QUERY_PORT is in use by something that is not Jaeger"
+    warn "a Jaeger not started by this script already answers on 127.0.0.1:$JAEGER_QUERY_PORT; using it"
+    return 0
+  else
+    sed -e "s#@OTLP_GRPC_PORT@#$JAEGER_OTLP_GRPC_PORT#g" \
+        -e "s#@OTLP_HTTP_PORT@#$JAEGER_OTLP_HTTP_PORT#g" \
+        -e "s#@QUERY_PORT@#$JAEGER_QUERY_PORT#g" \
+        -e "s#@QUERY_GRPC_PORT@#$JAEGER_QUERY_GRPC_PORT#g" \
+        "$SCRIPT_DIR/jaeger/config.yaml.template" > "$JAEGER_DIR/config.yaml"
+    log "starting Jaeger $JAEGER_VERSION (in-memory store; OTLP http :$JAEGER_OTLP_HTTP_PORT grpc :$JAEGER_OTLP_GRPC_PORT; UI/API :$JAEGER_QUERY_PORT)"
+    echo "===== $(date -Is) start" >> "$JAEGER_DIR/jaeger.out"
+    setsid "$JAEGER_BIN" --config "file:$JAEGER_DIR/config.yaml" \
+      </dev/null >>"$JAEGER_DIR/jaeger.out" 2>&1 9>&- &
+    pid=$!
+    echo "$pid" > "$JAEGER_PIDFILE"
+  fi
+  local deadline=$(( $(date +%s) + JAEGER_START_TIMEOUT ))
+  until jaeger_api_ok; do
+    if ! pid_alive "$pid"; then
+      tail -n 40 "$JAEGER_DIR/jaeger.out" >&2 || true
+      rm -f "$JAEGER_PIDFILE"
+      die "Jaeger exited during startup (see $JAEGER_DIR/jaeger.out)"
+    fi
+    [ "$(date +%s)" -ge "$deadline" ] && die "Jaeger did not answer on :$JAEGER_QUERY_PORT within ${JAEGER_START_TIMEOUT}s"
+    sleep 0.5
+  done
+  log "Jaeger ready: OTLP http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT, query http://127.0.0.1:$JAEGER_QUERY_PORT (pid $pid)"
+}
+
+jaeger_down() {
+  local pid
+  if ! pid=$(jaeger_pid); then rm -f "$JAEGER_PIDFILE"; log "Jaeger not running"; return 0; fi
+  log "stopping Jaeger (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_pid_gone "$pid" 20 || { kill -KILL "$pid" 2>/dev/null || true; wait_pid_gone "$pid" 10 || true; }
+  rm -f "$JAEGER_PIDFILE"
+}
+
+jaeger_status() {
+  local pid
+  if pid=$(jaeger_pid) && jaeger_api_ok; then
+    echo "jaeger: running (Jaeger $JAEGER_VERSION, pid $pid, query 127.0.0.1:$JAEGER_QUERY_PORT)"
+  elif [ -x "$JAEGER_BIN" ]; then
+    echo "jaeger: stopped (binary cached at $JAEGER_BIN)"; return 1
+  else
+    echo "jaeger: not built"; return 1
+  fi
+}
+
 # ---------------------------------------------------------------- env output
 print_env() {
   local c
@@ -511,6 +637,11 @@ print_env() {
       mailpit)
         echo "MAILPIT_SMTP_URL=smtp://127.0.0.1:$MAILPIT_SMTP_PORT"
         echo "MAILPIT_API_URL=http://127.0.0.1:$MAILPIT_HTTP_PORT" ;;
+      mlflow-client)
+        echo "MLFLOW_PYTHON=$MLFLOW_VENV/bin/python" ;;
+      jaeger)
+        echo "JAEGER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT"
+        echo "JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT" ;;
     esac
   done
 }
@@ -525,14 +656,14 @@ main() {
   [ $# -gt 0 ] && shift
   local comps=("$@") c rc=0
   for c in "${comps[@]}"; do
-    case $c in postgres|kafka|chromium|mailpit|wrk) ;; *) usage; die "unknown component '$c'";; esac
+    case $c in postgres|kafka|chromium|mailpit|mlflow-client|jaeger|wrk) ;; *) usage; die "unknown component '$c'";; esac
   done
 
   case $cmd in
     up)
       [ ${#comps[@]} -gt 0 ] || comps=(postgres kafka)
       take_lock
-      for c in "${comps[@]}"; do "${c}_up"; done
+      for c in "${comps[@]}"; do "${c//-/_}_up"; done
       log "up done in $(( $(date +%s) - START_TS ))s"
       print_env "${comps[@]}"
       ;;
@@ -543,14 +674,15 @@ main() {
         case $c in
           postgres) postgres_down ;;
           kafka) kafka_stop TERM ;;
-          chromium|wrk) log "$c is only a package; nothing to stop" ;;
+          chromium|mlflow-client|wrk) log "$c is only a package; nothing to stop" ;;
           mailpit) mailpit_down ;;
+          jaeger) jaeger_down ;;
         esac
       done
       ;;
     status)
       [ ${#comps[@]} -gt 0 ] || comps=(postgres kafka)
-      for c in "${comps[@]}"; do "${c}_status" || rc=1; done
+      for c in "${comps[@]}"; do "${c//-/_}_status" || rc=1; done
       return $rc
       ;;
     env)

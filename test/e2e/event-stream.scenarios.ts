@@ -103,14 +103,14 @@ export function eventStreamScenarios(kind: 'sqlite' | 'postgres'): void {
     expect(badId.body).toMatchObject({ code: 'INVALID_LAST_EVENT_ID', errors: [{ field: 'Last-Event-ID' }] });
   });
 
-  test('a Last-Event-ID past the store head is a 400 problem naming the field and the head, not a silent wait', async () => {
+  test('a Last-Event-ID past the store head is a 422 problem naming the field and the head, not a silent wait', async () => {
     expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } })).status).toBe(201);
     const head = await t.store.headPosition();
     const beyond = await fetch(`${t.url}/v1/events/stream`, {
       headers: { authorization: `Bearer ${reader}`, 'last-event-id': String(head + 100) },
       signal: AbortSignal.timeout(5000),
     });
-    expect(beyond.status).toBe(400);
+    expect(beyond.status).toBe(422);
     expect(beyond.headers.get('content-type')).toContain('application/problem+json');
     expect(await beyond.json()).toMatchObject({ code: 'LAST_EVENT_ID_BEYOND_HEAD', head, errors: [{ field: 'Last-Event-ID', rule: 'max' }] });
     // The head itself is a valid resume point: the stream opens and delivers what comes next.

@@ -35,7 +35,14 @@ export const ALL_SCOPES = ['registry:read', 'registry:write', 'gates:write', 'ap
 export async function startTestApp(
   kind: 'sqlite' | 'postgres' = 'sqlite',
   env: Record<string, string> = {},
-  shared: { databaseUrl?: string; keys?: { privateKey: CryptoKey; publicKey: CryptoKey }; clock?: { now(): Date }; logger?: ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[] } = {},
+  shared: {
+    databaseUrl?: string;
+    keys?: { privateKey: CryptoKey; publicKey: CryptoKey };
+    clock?: { now(): Date };
+    logger?: ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[];
+    /** Captures the server's JSON log lines (at `logger`'s most verbose level, else LOG_LEVEL). */
+    logDestination?: { write(line: string): void };
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'ml-e2e-'));
   const { privateKey, publicKey } = shared.keys ?? (await generateKeyPair('EdDSA', { crv: 'Ed25519' }));
@@ -55,7 +62,12 @@ export async function startTestApp(
     BODY_LIMIT_BYTES: '65536',
     ...env,
   });
-  const app = await createApp(config, { logger: shared.logger ?? ['error'], ...(shared.clock ? { clock: shared.clock } : {}) });
+  // Tests log errors only, unless they ask for more or capture the log lines.
+  const app = await createApp(config, {
+    ...(shared.logger ? { logger: shared.logger } : shared.logDestination ? {} : { logger: ['error'] }),
+    ...(shared.logDestination ? { logDestination: shared.logDestination } : {}),
+    ...(shared.clock ? { clock: shared.clock } : {}),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -45,7 +45,13 @@ export async function collect(topics: string[]): Promise<{ received: Received[];
   const consumer: Consumer = kafka.consumer({ groupId: `test-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 50 });
   const received: Received[] = [];
   await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+  } catch (err) {
+    // A connected consumer left behind keeps Jest from exiting (a hung CI run instead of a failed test).
+    await consumer.disconnect();
+    throw err;
+  }
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const headers: Record<string, string> = {};

@@ -6,6 +6,7 @@ import type { AppConfig } from './config.js';
 import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
 import { ReadAfterWriteInterceptor } from './http/read-after-write.js';
+import { MLFLOW_CONTROLLERS, MLFLOW_PROVIDERS } from './mlflow/mlflow.controllers.js';
 import { AuditModule } from './infrastructure/audit.module.js';
 import { PersistenceModule } from './infrastructure/persistence.module.js';
 import { RelayModule } from './infrastructure/relay.module.js';
@@ -38,6 +39,7 @@ import { EventStreamHandler } from './use-cases/event-stream/event-stream.handle
 import { HealthController } from './use-cases/health/health.controller.js';
 import { MetricsController } from './use-cases/metrics/metrics.controller.js';
 import { MetricsHandler } from './use-cases/metrics/metrics.handler.js';
+import { LedgerMetrics } from './use-cases/metrics/ledger-metrics.js';
 import { ListModelsController } from './use-cases/list-models/list-models.controller.js';
 import { ListModelsHandler } from './use-cases/list-models/list-models.handler.js';
 import { ListVersionsController } from './use-cases/list-versions/list-versions.controller.js';
@@ -86,9 +88,11 @@ export class AppModule {
         IssueApprovalLinksController,
         ApprovalPageController,
         EventStreamController,
+        ...MLFLOW_CONTROLLERS,
       ],
       providers: [
         CommandService,
+        LedgerMetrics,
         MetricsHandler,
         CreateModelHandler,
         ListModelsHandler,
@@ -115,6 +119,7 @@ export class AppModule {
         IssueApprovalLinksHandler,
         ApprovalPageHandler,
         EventStreamHandler,
+        ...MLFLOW_PROVIDERS,
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

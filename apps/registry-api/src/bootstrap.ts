@@ -14,16 +14,34 @@ import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 import { TokenVerifier } from '../../../libs/auth/src/index.js';
 import { installResolveFastPath } from './use-cases/resolve/resolve.fast-path.js';
 import { ResolveHandler } from './use-cases/resolve/resolve.handler.js';
+import { installRequestTelemetry, requestId } from './http/request-telemetry.js';
+import { createLogger, PinoNestLogger } from './logging.js';
+import type { DestinationStream } from 'pino';
+import type { IncomingMessage } from 'node:http';
+import { LogController } from 'fastify';
 
 export interface CreateAppOptions {
   clock?: Clock;
   ids?: IdGenerator;
+  /** Nest-style levels kept for the tests: false = silent, else the most verbose level listed. */
   logger?: false | ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[];
+  /** Where JSON log lines go (default stdout). */
+  logDestination?: DestinationStream;
 }
+
+const NEST_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+const TO_PINO = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' } as const;
 
 /** Builds the whole HTTP app; main.ts, the e2e tests and the benchmark all start it this way. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   // maxParamLength: approval-link tokens (compact JWS) travel in the path of /approve/{token}.
+  const level =
+    options.logger === false
+      ? 'silent'
+      : options.logger
+        ? TO_PINO[NEST_LEVELS[Math.max(...options.logger.map((l) => NEST_LEVELS.indexOf(l)))]]
+        : undefined;
+  const log = createLogger(config, { ...(level ? { level } : {}), ...(options.logDestination ? { destination: options.logDestination } : {}) });
   // frameworkErrors / clientErrorHandler: Fastify's and Node's own errors are problem+json too.
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -31,10 +49,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     routerOptions: { maxParamLength: 4096 },
     frameworkErrors,
     clientErrorHandler,
+    loggerInstance: log,
+    // The request hooks write one line per request themselves (with redaction and trace ids).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => requestId(req),
   });
-  const levels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  const logger = options.logger ?? levels.slice(0, levels.indexOf(config.LOG_LEVEL) + 1);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, { logger, abortOnError: false });
+  // First onRequest hook: requests the guards below refuse are traced and logged too.
+  installRequestTelemetry(adapter.getInstance(), log);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+    logger: new PinoNestLogger(log.child({}, { level: log.level })),
+    abortOnError: false,
+  });
   const fastify = app.getHttpAdapter().getInstance();
   registerSecurityHeaders(fastify);
   registerMethodNotAllowed(fastify);

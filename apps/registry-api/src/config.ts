@@ -173,6 +173,10 @@ export class AppConfig {
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
+  /** `auto`: JSON lines, except human-readable in development on a terminal. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   /** How long a finished Idempotency-Key replays its response; older keys are purged. */
   @Transform(({ value }) => Number(value))
   @IsInt()

@@ -23,10 +23,14 @@ describe('tracing', () => {
     const token = await t.token('alice', ['registry:write']);
     const r = await t.call('POST', '/v1/models', { token, body: { name: 'traced' }, headers: { traceparent: `00-${traceId}-${callerSpan}-01` } });
     expect(r.status).toBe(201);
-    const span = exporter.getFinishedSpans().find((s) => s.name === 'command CreateModel');
+    const spans = exporter.getFinishedSpans();
+    const http = spans.find((s) => s.name === 'POST /v1/models');
+    const span = spans.find((s) => s.name === 'command CreateModel');
+    expect(http).toBeDefined();
     expect(span).toBeDefined();
+    expect(http!.parentSpanContext?.spanId).toBe(callerSpan);
     expect(span!.spanContext().traceId).toBe(traceId);
-    expect(span!.parentSpanContext?.spanId).toBe(callerSpan);
+    expect(span!.parentSpanContext?.spanId).toBe(http!.spanContext().spanId);
     expect(span!.attributes).toMatchObject({ 'ledger.model': 'traced', 'ledger.events': 1 });
     const [event] = await t.store.readStream('model-traced');
     expect(event.metadata.traceparent).toBe(`00-${traceId}-${span!.spanContext().spanId}-01`);

@@ -1,9 +1,8 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+// The OpenTelemetry SDK starts first (standard OTEL_* variables), before the relay's modules load.
+import { startTelemetry } from '../../registry-api/src/telemetry.js';
 import { ConfigError, validateConfig } from '../../registry-api/src/config.js';
-import { relayFromConfig } from '../../registry-api/src/infrastructure/relay.module.js';
-import { PostgresEventStore, type EventStore } from '../../../libs/event-store/src/index.js';
-import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
+import { createServer } from 'node:http';
+import { loadEnvFile } from '../../../libs/env-file/src/index.js';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.
@@ -13,6 +12,7 @@ import { PostgresDb, type SqlDb } from '../../../libs/persistence/src/index.js';
 async function main(): Promise<void> {
   let config;
   try {
+    loadEnvFile();
     config = validateConfig(process.env);
     if (config.KAFKA_BROKERS.length === 0) throw new ConfigError('invalid configuration:\n  apps/relay needs KAFKA_BROKERS');
     // SQLite has no lease across processes: its one API process runs the relay itself.
@@ -26,15 +26,42 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const telemetry = startTelemetry({ serviceName: 'model-ledger-relay' });
+  await import('reflect-metadata');
+  const { Logger } = await import('@nestjs/common');
+  const { createLogger, PinoNestLogger } = await import('../../registry-api/src/logging.js');
+  const { relayFromConfig } = await import('../../registry-api/src/infrastructure/relay.module.js');
+  const { PostgresEventStore } = await import('../../../libs/event-store/src/index.js');
+  const { PostgresDb } = await import('../../../libs/persistence/src/index.js');
+  Logger.overrideLogger(new PinoNestLogger(createLogger(config)));
   const log = new Logger('relay');
   const clock = { now: () => new Date() };
   const pgDb = new PostgresDb(config.DATABASE_URL!, { max: 4, applicationName: 'model-ledger-relay' });
-  const db: SqlDb = pgDb;
-  const store: EventStore = await PostgresEventStore.open(pgDb, clock, { listen: true });
+  const db = pgDb;
+  const store = await PostgresEventStore.open(pgDb, clock, { listen: true });
   const relay = relayFromConfig(config, db, store, log);
   await relay.init();
   relay.start();
   log.log(`relay '${relay.name}' started: ${config.KAFKA_BROKERS.join(',')} → ${config.KAFKA_TOPIC_EVENTS}, ${config.KAFKA_TOPIC_PROMOTIONS}`);
+  // Probes for orchestrators (RELAY_HEALTH_PORT): live = the loop runs; ready = the store answers.
+  // A standby replica is healthy: it is waiting for the lease, not failing.
+  const healthPort = Number(process.env.RELAY_HEALTH_PORT ?? 0);
+  const health = healthPort
+    ? createServer((req, res) => {
+        const reply = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        };
+        const s = relay.status();
+        if (req.url === '/health/live') return reply(s.running ? 200 : 503, { status: s.running ? 'ok' : 'stopped', ...s });
+        if (req.url === '/health/ready') {
+          return void store.ping().then(
+            () => reply(s.running ? 200 : 503, { status: s.running ? 'ok' : 'stopped', ...s }),
+            (err: unknown) => reply(503, { status: 'unavailable', error: err instanceof Error ? err.message : String(err) }),
+          );
+        }
+        reply(404, { status: 'not found' });
+      }).listen(healthPort, '0.0.0.0')
+    : undefined;
   const report = setInterval(() => {
     void relay.lag().then(
       (lag) => log.log(`relay '${relay.name}': ${JSON.stringify({ ...relay.status(), ...lag })}`),
@@ -45,9 +72,11 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.log(`${signal}: stopping relay`);
     clearInterval(report);
+    health?.close();
     await relay.stop();
     await store.close();
     await db.close();
+    await telemetry.shutdown().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -7,6 +7,8 @@ export * from './model/commands.js';
 export * from './model/events.js';
 export * from './model/policy.js';
 export * from './model/decider.js';
+export * from './model/lifecycle.js';
+export * from './model/artifact-safety.js';
 export * from './approvals/directory.js';
 export * from './approvals/events.js';
 export * from './approvals/decider.js';

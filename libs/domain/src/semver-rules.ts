@@ -80,10 +80,11 @@ export function nextVersion(prev: SemVer, bump: Bump): string {
 
 export interface SemverInput {
   /** Existing versions with their signature and artifact digest. */
-  existing: { version: string; signature?: { inputs: unknown; outputs: unknown }; digest: string }[];
+  existing: { version: string; signature?: { inputs: unknown; outputs: unknown }; digest?: string }[];
   requested?: string;
   signature?: { inputs: unknown; outputs: unknown };
-  digest: string;
+  /** Absent (MLflow registration without one): treated as a new artifact. */
+  digest?: string;
   changeKind?: 'fix' | 'retrain';
 }
 
@@ -105,7 +106,7 @@ export function judgeVersion(input: SemverInput): SemverVerdict {
     return { ok: true, version, decision: { required: 'initial', bump: 'initial', assigned: !input.requested, reason: input.requested ? 'first version of the model' : 'first version of the model: assigned 1.0.0' } };
   }
   const schemaChanges = signatureDiff(prev.signature, input.signature);
-  const required: Bump = schemaChanges.length ? 'major' : prev.digest === input.digest || input.changeKind === 'fix' ? 'patch' : 'minor';
+  const required: Bump = schemaChanges.length ? 'major' : (input.digest !== undefined && prev.digest === input.digest) || input.changeKind === 'fix' ? 'patch' : 'minor';
   const why =
     required === 'major'
       ? `the signature changed since ${prev.version} (${schemaChanges.join('; ')}): MAJOR must increase`

@@ -73,7 +73,9 @@ export class SqliteDb implements SqlDb {
         this.writer.exec('COMMIT');
         return result;
       } catch (err) {
-        this.writer.exec('ROLLBACK');
+        // SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …): a second
+        // ROLLBACK would then throw "no transaction is active" and hide the real cause.
+        if (this.writer.isTransaction) this.writer.exec('ROLLBACK');
         throw err;
       }
     });

@@ -151,7 +151,7 @@ export const registryProjection: Projection = {
     const version = versionOf(e);
     if (version) {
       const vBefore = await rows.get<VersionRow>('versions', [model, version]);
-      const vAfter = evolveVersionRow(vBefore, e);
+      const vAfter = evolveVersionRow(vBefore, e, after?.versionCount);
       if (vAfter && vAfter !== vBefore) rows.put('versions', [model, version], vAfter);
     }
     const alias = aliasChange(e);

@@ -18,6 +18,8 @@ export interface ModelRow {
   createdAt: string;
   updatedAt: string;
   versionCount: number;
+  /** Tombstone (MLflow delete): hidden from MLflow listings, kept here for the audit trail. */
+  deleted?: { by: string; at: string };
   position: number;
 }
 
@@ -93,20 +95,41 @@ export function evolveModelRow(row: ModelRow | undefined, e: RecordedEvent): Mod
   }
   if (!row) return row;
   const touched = { ...row, updatedAt: e.recordedAt, position: e.position };
-  return e.type === 'VersionRegistered' ? { ...touched, versionCount: row.versionCount + 1 } : touched;
+  switch (e.type) {
+    case 'VersionRegistered':
+      return { ...touched, versionCount: row.versionCount + 1 };
+    case 'ModelTagSet': {
+      const d = data(e, 'ModelTagSet');
+      return { ...touched, tags: { ...row.tags, [d.key]: d.value } };
+    }
+    case 'ModelTagDeleted': {
+      const { [data(e, 'ModelTagDeleted').key]: _gone, ...tags } = row.tags;
+      return { ...touched, tags };
+    }
+    case 'ModelDescriptionUpdated':
+      return { ...touched, description: data(e, 'ModelDescriptionUpdated').description };
+    case 'ModelDeleted':
+      return { ...touched, deleted: { by: e.metadata.actor.sub, at: e.recordedAt } };
+    default:
+      return touched;
+  }
 }
 
-export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent): VersionRow | undefined {
+/** `ordinal`: the version's place in registration order, for events written before mlflowVersion was stored. */
+export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent, ordinal?: number): VersionRow | undefined {
   const model = modelOf(e);
   if (e.type === 'VersionRegistered' && model) {
     const d = data(e, 'VersionRegistered');
+    const mlflowVersion = d.mlflowVersion ?? ordinal;
     return {
       name: model,
       version: d.version,
+      ...(mlflowVersion !== undefined ? { mlflowVersion } : {}),
       stage: 'None',
       approvalStatus: 'PendingManualApproval',
       artifact: d.artifact,
       ...(d.signature ? { signature: d.signature } : {}),
+      ...(d.inspection ? { inspection: d.inspection } : {}),
       metrics: d.metrics,
       params: d.params,
       lineage: d.lineage,
@@ -118,6 +141,7 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent):
       registeredBy: e.metadata.actor.sub,
       registeredAt: e.recordedAt,
       registeredPosition: e.position,
+      updatedAt: e.recordedAt,
       gates: {},
       approvals: [],
       stageChangedAt: e.recordedAt,
@@ -125,7 +149,7 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent):
     };
   }
   if (!row) return row;
-  const next = { ...row, position: e.position };
+  const next = { ...row, position: e.position, updatedAt: e.recordedAt };
   switch (e.type) {
     case 'GatePassed':
     case 'GateFailed': {
@@ -163,6 +187,20 @@ export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent):
       return { ...next, stage: data(e, 'StageChanged').to, stageChangedAt: e.recordedAt };
     case 'VersionArchived':
       return { ...next, stage: 'Archived', stageChangedAt: e.recordedAt };
+    case 'ArtifactDigestRecorded':
+      return { ...next, artifact: { ...row.artifact, digest: data(e, 'ArtifactDigestRecorded').digest } };
+    case 'VersionDeleted':
+      return { ...next, deleted: { by: e.metadata.actor.sub, at: e.recordedAt } };
+    case 'VersionTagSet': {
+      const d = data(e, 'VersionTagSet');
+      return { ...next, tags: { ...row.tags, [d.key]: d.value } };
+    }
+    case 'VersionTagDeleted': {
+      const { [data(e, 'VersionTagDeleted').key]: _gone, ...tags } = row.tags;
+      return { ...next, tags };
+    }
+    case 'VersionDescriptionUpdated':
+      return { ...next, description: data(e, 'VersionDescriptionUpdated').description };
     default:
       return row;
   }
@@ -189,6 +227,7 @@ export function evolveQueueRow(row: QueueRow | undefined, e: RecordedEvent): Que
     case 'VersionApproved':
     case 'VersionRejected':
     case 'VersionArchived':
+    case 'VersionDeleted':
       return row ? null : row;
     default:
       return row;

@@ -20,6 +20,15 @@ export const CLOUDEVENT_TYPES: Record<ModelEventType, string> = {
   AliasSet: `${TYPE_PREFIX}.alias.set.v1`,
   AliasRemoved: `${TYPE_PREFIX}.alias.removed.v1`,
   RolledBack: `${TYPE_PREFIX}.version.rolled-back.v1`,
+  ArtifactDigestRecorded: `${TYPE_PREFIX}.version.digest-recorded.v1`,
+  VersionDeleted: `${TYPE_PREFIX}.version.deleted.v1`,
+  ModelDeleted: `${TYPE_PREFIX}.model.deleted.v1`,
+  ModelTagSet: `${TYPE_PREFIX}.model.tag-set.v1`,
+  ModelTagDeleted: `${TYPE_PREFIX}.model.tag-deleted.v1`,
+  ModelDescriptionUpdated: `${TYPE_PREFIX}.model.description-updated.v1`,
+  VersionTagSet: `${TYPE_PREFIX}.version.tag-set.v1`,
+  VersionTagDeleted: `${TYPE_PREFIX}.version.tag-deleted.v1`,
+  VersionDescriptionUpdated: `${TYPE_PREFIX}.version.description-updated.v1`,
 };
 
 /** What a serving fleet must react to: these also go to the promotions topic. */
@@ -46,7 +55,8 @@ export interface CloudEventData {
   alias?: string;
   previousVersion?: string;
   fromVersion?: string;
-  artifact?: { uri: string; digest: string; format?: string; sizeBytes?: number };
+  /** `digest` is absent for a version registered through the MLflow API without one (until recorded). */
+  artifact?: { uri: string; digest?: string; format?: string; sizeBytes?: number };
   imageDigest?: string;
   imageRef?: string;
   actor: string;
@@ -123,7 +133,7 @@ export function toCloudEvent(e: RecordedEvent, facts?: VersionFacts): CloudEvent
       ? {
           artifact: {
             uri: artifact.uri,
-            digest: artifact.digest,
+            ...(artifact.digest ? { digest: artifact.digest } : {}),
             ...(artifact.format ? { format: artifact.format } : {}),
             ...(artifact.sizeBytes !== undefined ? { sizeBytes: artifact.sizeBytes } : {}),
           },

@@ -1,3 +1,4 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
 import type { EventStore } from '../../event-store/src/index.js';
 import type { SqlDb } from '../../persistence/src/index.js';
 import { RelayCheckpoints } from './checkpoints.js';
@@ -112,7 +113,20 @@ export class Relay {
       count++;
     }
     const events = read.slice(0, count);
-    if (messages.length > 0) await this.publisher.publish(messages);
+    if (messages.length > 0) {
+      const spans = this.publishSpans(messages);
+      try {
+        await this.publisher.publish(messages);
+        for (const s of spans) s.end();
+      } catch (err) {
+        for (const s of spans) {
+          s.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
+          s.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+          s.end();
+        }
+        throw err;
+      }
+    }
     // Acked. A replica that lost its lease meanwhile may have duplicated this batch (same ids);
     // the forward-only checkpoint keeps either from rewinding the other.
     const last = events[events.length - 1].position;
@@ -121,6 +135,43 @@ export class Relay {
     this.published += events.length;
     this.lastPublishedAt = this.now().toISOString();
     return events.length;
+  }
+
+  /**
+   * One PRODUCER span per command whose events this batch sends (OTel messaging conventions:
+   * `send {topic}`), child of the span that wrote them (the event's traceparent, also the Kafka
+   * message's `traceparent` header), so a trace runs from the HTTP request to the broker's ack.
+   */
+  private publishSpans(messages: readonly OutboundMessage[]): Span[] {
+    const groups = new Map<string, { topic: string; keys: Set<string>; count: number }>();
+    for (const m of messages) {
+      const tp = m.headers.traceparent;
+      if (!tp) continue;
+      const k = `${tp} ${m.topic}`;
+      const g = groups.get(k) ?? { topic: m.topic, keys: new Set<string>(), count: 0 };
+      g.keys.add(m.key);
+      g.count++;
+      groups.set(k, g);
+    }
+    const tracer = trace.getTracer('model-ledger-relay');
+    return [...groups].map(([k, g]) =>
+      tracer.startSpan(
+        `send ${g.topic}`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.operation.name': 'send',
+            'messaging.destination.name': g.topic,
+            'messaging.batch.message_count': g.count,
+            ...(g.keys.size === 1 ? { 'messaging.kafka.message.key': [...g.keys][0] } : {}),
+            'ledger.relay': this.name,
+          },
+        },
+        propagation.extract(ROOT_CONTEXT, { traceparent: k.split(' ')[0] }),
+      ),
+    );
   }
 
   start(): void {

@@ -4,7 +4,7 @@ import { toCloudEvent, versionOfEvent, type CloudEvent, type VersionFacts } from
 
 /**
  * Artifact and image of each version, for events that carry only a version number (promotions,
- * alias moves...). Versions are immutable, so a cache never goes stale; a miss reads the model
+ * alias moves...). Versions are immutable but for a digest recorded later (observed too), so a cache never goes stale; a miss reads the model
  * stream up to the event, which also works when the relay starts mid-stream from a checkpoint.
  */
 export class VersionFactsLookup {
@@ -16,6 +16,13 @@ export class VersionFactsLookup {
   ) {}
 
   observe(e: RecordedEvent): void {
+    if (e.type === 'ArtifactDigestRecorded') {
+      // The one fact that may arrive after registration (MLflow path): recorded at most once.
+      const d = e.data as EventDataMap['ArtifactDigestRecorded'];
+      const known = this.byStream.get(e.stream)?.get(d.version);
+      if (known) this.streamCache(e.stream).set(d.version, { ...known, artifact: { ...known.artifact, digest: d.digest } });
+      return;
+    }
     if (e.type !== 'VersionRegistered') return;
     const d = e.data as EventDataMap['VersionRegistered'];
     this.streamCache(e.stream).set(d.version, { artifact: d.artifact, ...(d.lineage?.image ? { image: d.lineage.image } : {}) });

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  DomainError,
   EVENT_SCHEMA_VERSION,
   decide,
   fold,
@@ -12,11 +13,12 @@ import {
   type RecordedModelEvent,
 } from '../../../../libs/domain/src/index.js';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import { Mutex } from '../../../../libs/persistence/src/index.js';
+import { Mutex, type SqlDb } from '../../../../libs/persistence/src/index.js';
 import { Projector } from '../../../../libs/read-models/src/index.js';
-import { EVENT_STORE, ID_GENERATOR, POLICY, type IdGenerator } from '../infrastructure/tokens.js';
+import { EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type IdGenerator } from '../infrastructure/tokens.js';
 import type { RequestContext } from './request-context.js';
-import { withSpan } from './tracing.js';
+import { LedgerMetrics } from '../use-cases/metrics/ledger-metrics.js';
+import { withDbSpan, withSpan } from './tracing.js';
 
 export interface CommandResult {
   events: RecordedModelEvent[];
@@ -61,7 +63,13 @@ export class CommandService implements OnApplicationBootstrap {
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
     @Inject(POLICY) private readonly policy: PromotionPolicy,
     private readonly projector: Projector,
+    @Optional() @Inject(SQL_DB) private readonly db?: SqlDb,
+    @Optional() private readonly metrics?: LedgerMetrics,
   ) {}
+
+  private get dbSystem(): string {
+    return this.db?.dialect === 'postgres' ? 'postgresql' : 'sqlite';
+  }
 
   async execute(model: string, command: ModelCommand, requestCtx: RequestContext, reason?: string): Promise<CommandResult> {
     const stream = modelStreamName(model);
@@ -80,17 +88,25 @@ export class CommandService implements OnApplicationBootstrap {
           await this.projector.catchUp(last.position);
           return { events: landed.map(toModelEvent), position: last.position, revision: last.revision, state };
         }
-        const decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
+        let decided: ModelEvent[];
+        try {
+          decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
+        } catch (err) {
+          if (err instanceof DomainError && err.code === 'PROMOTION_REQUIREMENTS_UNMET') this.metrics?.promotionRefused(err.details.map((d) => d.rule));
+          throw err;
+        }
         if (decided.length === 0) return { events: [], position: statePosition, revision: state.revision, state };
         const envelopes = decided.map((e) => this.envelope(e, ctx, reason));
         try {
-          const result = await this.store.append(stream, envelopes, {
-            expectedRevision: state.revision === -1 ? 'no_stream' : state.revision,
-          });
+          const result = await withDbSpan('append', this.dbSystem, 'events', { 'ledger.stream': stream, 'db.operation.batch.size': envelopes.length }, () =>
+            this.store.append(stream, envelopes, {
+              expectedRevision: state.revision === -1 ? 'no_stream' : state.revision,
+            }),
+          );
           const recordedAt = new Date().toISOString();
           const events = decided.map((e, i) => ({ ...e, recordedAt, actor: ctx.actor, revision: state.revision + 1 + i }) as RecordedModelEvent);
           span.setAttributes({ 'ledger.position': result.position, 'ledger.events': events.length, 'ledger.attempts': attempt });
-          await this.projector.catchUp(result.position);
+          await withDbSpan('project', this.dbSystem, 'read_models', { 'ledger.position': result.position }, () => this.projector.catchUp(result.position));
           return { events, position: result.position, revision: result.revision, state: fold(state, events) };
         } catch (err) {
           // The cached state stays valid at its revision; the next load reads what landed since.

@@ -4,6 +4,7 @@ import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
 import { UnauthorizedError } from '../../../../libs/auth/src/index.js';
 import type { Actor } from '../../../../libs/domain/src/index.js';
 import { uuidv7 } from '../../../../libs/persistence/src/index.js';
+import { serverSpan } from '../http/request-telemetry.js';
 
 /** Who is asking and the tracing context the events will carry. */
 export interface RequestContext {
@@ -31,7 +32,11 @@ export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): Req
   if (!req.actor) throw new UnauthorizedError('no authenticated actor');
   const correlationId = header(req, 'x-correlation-id')?.slice(0, 128) || uuidv7();
   const causationId = header(req, 'x-causation-id')?.slice(0, 128);
-  const traceparent = header(req, 'traceparent');
+  // With tracing on, the command's parent is this request's HTTP server span (itself a child of
+  // the caller's traceparent); without it, the caller's traceparent is passed through as is.
+  const span = serverSpan(req);
+  const sc = span?.isRecording() ? span.spanContext() : undefined;
+  const traceparent = sc ? `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags.toString(16).padStart(2, '0')}` : header(req, 'traceparent');
   return {
     actor: { sub: req.actor.sub, scopes: req.actor.scopes },
     correlationId,

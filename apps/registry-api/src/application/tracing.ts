@@ -1,4 +1,4 @@
-import { SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('model-ledger');
 
@@ -26,4 +26,28 @@ export async function withSpan<T>(
       span.end();
     }
   });
+}
+
+/**
+ * A database span in the active context (OTel database conventions: `{operation} {collection}`,
+ * `db.system.name`, `db.operation.name`, `db.collection.name`). `append` is the event-store write
+ * (one transaction), `project` the read-model update that follows it.
+ */
+export async function withDbSpan<T>(operation: string, system: string, collection: string, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(
+    `${operation} ${collection}`,
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': system, 'db.operation.name': operation, 'db.collection.name': collection, ...attributes } },
+    async (span) => {
+      try {
+        return await fn();
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }

@@ -3,6 +3,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
 import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStoreParallel, type VerifyReport } from '../../../../libs/audit/src/index.js';
+import { describeStore } from '../../../../libs/env-file/src/index.js';
 import { validateConfig, type AppConfig } from '../config.js';
 import { openEventStore } from '../infrastructure/open-store.js';
 
@@ -12,7 +13,10 @@ export const USAGE = `usage:
   npm run audit -- verify-export <export.ndjson> --jwks <keys.json> [--json]
       verify an NDJSON export offline against the JWKS from GET /v1/audit/keys
   npm run audit -- jwks
-      print the JWKS of the configured audit signing key`;
+      print the JWKS of the configured audit signing key
+  npm run audit -- --help
+configuration as the server's: EVENT_STORE, DATA_DIR, DATABASE_URL, AUDIT_SIGNING_KEY_FILE from the
+environment or ENV_FILE / ./.env; verify prints the store and DATA_DIR it checked.`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -45,7 +49,7 @@ export function describeReport(r: VerifyReport): string {
 }
 
 /** Runs the audit CLI; returns the exit code (0 OK, 1 broken, 2 usage or configuration error). */
-export async function runAuditCli(args: string[], env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
+export async function runAuditCli(args: string[], env: Record<string, string | undefined>, out: (line: string) => void, envFile?: string): Promise<number> {
   const [command, ...rest] = args;
   const json = rest.includes('--json');
   const jwksFile = option(rest, '--jwks');
@@ -56,6 +60,8 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       const from = intOption(rest, '--from');
       const to = intOption(rest, '--to');
       const jwks = jwksFile ? readJwks(jwksFile) : await configuredJwks(config);
+      // Which store was checked, on stderr so --json output stays one JSON document.
+      process.stderr.write(`${describeStore(config, envFile)}\n`);
       const clock = { now: () => new Date() };
       const { db, store } = await openEventStore(config, clock);
       try {

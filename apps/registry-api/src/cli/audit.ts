@@ -1,7 +1,15 @@
+import { loadEnvFile } from '../../../../libs/env-file/src/index.js';
 import { ConfigError } from '../config.js';
 import { runAuditCli, USAGE, UsageError } from './audit-cli.js';
 
-runAuditCli(process.argv.slice(2), process.env, (line) => console.log(line))
+const args = process.argv.slice(2);
+if (args.length === 0 || args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
+  console.log(USAGE);
+  process.exit(args.length === 0 ? 2 : 0);
+}
+const envFile = loadEnvFile();
+
+runAuditCli(args, process.env, (line) => console.log(line), envFile)
   .then((code) => process.exit(code))
   .catch((err) => {
     if (err instanceof UsageError) {

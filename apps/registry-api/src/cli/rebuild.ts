@@ -1,3 +1,4 @@
+import { describeStore, loadEnvFile } from '../../../../libs/env-file/src/index.js';
 import { createReadModelTables, rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
 import { ConfigError, validateConfig } from '../config.js';
 import { openEventStore } from '../infrastructure/open-store.js';
@@ -13,8 +14,24 @@ function progressBar(position: number, head: number): void {
  * Rebuilds every read model from position 0 beside the live one and says whether they are
  * identical. Exit code 0 when identical, 1 when they differ.
  */
+const USAGE = `usage: npm run rebuild-read-models [-- --help]
+  Replays every event into fresh read models beside the live ones and reports whether they are identical
+  (exit 0 identical, 1 different, 2 usage or configuration error). Reads the server's configuration:
+  EVENT_STORE, DATA_DIR, DATABASE_URL from the environment or ENV_FILE / ./.env.`;
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (args.length) {
+    console.error(`unknown argument '${args[0]}'\n${USAGE}`);
+    process.exit(2);
+  }
+  const envFile = loadEnvFile();
   const config = validateConfig(process.env);
+  console.log(describeStore(config, envFile));
   const clock = { now: () => new Date() };
   const { db, store } = await openEventStore(config, clock);
   await createReadModelTables(db, 'rm_');

@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiResponse, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
 import { RESPONSE_SCHEMAS } from './openapi-schemas.js';
+import { splitMlflowPaths } from '../mlflow/openapi.js';
 
 type Schema = Record<string, any>;
 type ResponseSchemaName = keyof typeof RESPONSE_SCHEMAS;
@@ -261,9 +262,14 @@ export function setupOpenApi(app: NestFastifyApplication): () => OpenAPIObject {
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
+  // The MLflow-compatible routes get their own document: MLflow's shapes and error form, not the
+  // strict problem+json contract of the native one.
+  let split: ReturnType<typeof splitMlflowPaths> | undefined;
+  const documents = () => (split ??= splitMlflowPaths(SwaggerModule.createDocument(app, base)));
   let doc: OpenAPIObject | undefined;
-  const get = () => (doc ??= finalizeOpenApi(SwaggerModule.createDocument(app, base), app));
+  const get = () => (doc ??= finalizeOpenApi(documents().native, app));
   SwaggerModule.setup('docs', app, get, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('mlflow/docs', app, () => documents().mlflow, { jsonDocumentUrl: 'mlflow/docs-json' });
   return get;
 }
 

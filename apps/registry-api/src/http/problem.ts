@@ -1,6 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { storeUnavailable } from '../../../../libs/persistence/src/index.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
+import { isMlflowPath, sendMlflowError } from '../mlflow/mlflow-errors.js';
 import { DomainError, type ErrorDetail, type ErrorKind } from '../../../../libs/domain/src/index.js';
 import { PROBLEM_HEADERS } from './security-headers.js';
 
@@ -151,6 +153,10 @@ export function toProblem(err: unknown, instance?: string): Problem {
     const detail = status === 404 ? 'no route matches this method and path' : err.message;
     return { type: problemType(code), title: TITLES[status] ?? 'Error', status, detail, code, ...(instance ? { instance } : {}) };
   }
+  const unavailable = storeUnavailable(err);
+  if (unavailable) {
+    return { type: problemType(unavailable.code), title: TITLES[503], status: 503, detail: unavailable.detail, code: unavailable.code, ...(instance ? { instance } : {}) };
+  }
   const fastifyCode = (err as { code?: string })?.code;
   const fastifyStatus = (err as { statusCode?: number })?.statusCode;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_') && fastifyStatus && fastifyStatus < 500) {
@@ -176,6 +182,7 @@ export function toProblem(err: unknown, instance?: string): Problem {
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem, headers: Record<string, string> = {}): void {
+  if (problem.status === 503 && (problem.code === 'STORAGE_FULL' || problem.code === 'STORE_UNAVAILABLE')) reply.header('Retry-After', '5');
   if (problem.status === 401) reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${problem.detail.replace(/"/g, "'")}"`);
   // Headers a handler set before failing (a page's nonce CSP, a Location) do not describe the problem.
   for (const name of ['content-security-policy', 'location', 'content-disposition']) reply.removeHeader(name);
@@ -215,6 +222,8 @@ export class ProblemFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
+    // Under the MLflow prefixes even malformed bodies and unknown routes answer in MLflow's form.
+    if (isMlflowPath(req.url)) return sendMlflowError(http.getResponse<FastifyReply>(), err);
     const problem = toProblem(err, safeInstance(req));
     if (problem.status >= 500) this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     sendProblem(http.getResponse<FastifyReply>(), problem, err instanceof ProblemException ? err.headers : {});

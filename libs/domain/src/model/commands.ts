@@ -1,4 +1,4 @@
-import type { Artifact, Lineage, Signature } from './types.js';
+import type { Artifact, ArtifactInspection, Lineage, Signature } from './types.js';
 
 export interface CreateModel {
   type: 'CreateModel';
@@ -17,6 +17,7 @@ export interface RegisterVersion {
   modelCardUri?: string;
   artifact: Artifact;
   signature?: Signature;
+  inspection?: ArtifactInspection;
   metrics?: Record<string, number>;
   params?: Record<string, string | number | boolean>;
   lineage?: Lineage;
@@ -24,6 +25,50 @@ export interface RegisterVersion {
   description?: string;
   /** Register even though another version already has this artifact digest (recorded as duplicateOf). */
   allowDuplicateArtifact?: boolean;
+  /** The MLflow path may register without a digest or format; the native API always sends both. */
+  allowMissingDigest?: boolean;
+}
+/** Records the digest of a version registered without one (once; a second, different value is refused). */
+export interface RecordArtifactDigest {
+  type: 'RecordArtifactDigest';
+  version: string;
+  digest: string;
+}
+export interface DeleteVersion {
+  type: 'DeleteVersion';
+  version: string;
+}
+export interface DeleteModel {
+  type: 'DeleteModel';
+}
+export interface SetModelTag {
+  type: 'SetModelTag';
+  key: string;
+  value: string;
+}
+export interface DeleteModelTag {
+  type: 'DeleteModelTag';
+  key: string;
+}
+export interface UpdateModelDescription {
+  type: 'UpdateModelDescription';
+  description: string;
+}
+export interface SetVersionTag {
+  type: 'SetVersionTag';
+  version: string;
+  key: string;
+  value: string;
+}
+export interface DeleteVersionTag {
+  type: 'DeleteVersionTag';
+  version: string;
+  key: string;
+}
+export interface UpdateVersionDescription {
+  type: 'UpdateVersionDescription';
+  version: string;
+  description: string;
 }
 export interface RecordGateResult {
   type: 'RecordGateResult';
@@ -67,4 +112,13 @@ export type ModelCommand =
   | TransitionStage
   | SetAlias
   | RemoveAlias
-  | Rollback;
+  | Rollback
+  | RecordArtifactDigest
+  | DeleteVersion
+  | DeleteModel
+  | SetModelTag
+  | DeleteModelTag
+  | UpdateModelDescription
+  | SetVersionTag
+  | DeleteVersionTag
+  | UpdateVersionDescription;

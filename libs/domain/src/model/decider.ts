@@ -4,7 +4,22 @@ import { parseSemver } from '../semver.js';
 import { judgeVersion } from '../semver-rules.js';
 import type { ModelCommand, RegisterVersion, Rollback, SetAlias, TransitionStage } from './commands.js';
 import type { ModelEvent, RecordedModelEvent } from './events.js';
-import type { PromotionPolicy, PromotionTarget } from './policy.js';
+import {
+  decideDeleteModel,
+  decideDeleteModelTag,
+  decideDeleteVersion,
+  decideDeleteVersionTag,
+  decideRecordDigest,
+  decideSetModelTag,
+  decideSetVersionTag,
+  decideUpdateModelDescription,
+  decideUpdateVersionDescription,
+  evolveLifecycle,
+  requireLiveModel,
+  requireLiveVersion,
+} from './lifecycle.js';
+import type { PromotionPolicy, PromotionTarget, Requirement } from './policy.js';
+import { isUnsafeArtifact, promotionChecklist, unsafeArtifactError } from './artifact-safety.js';
 import {
   ALIAS_PATTERN,
   PROD_ALIAS,
@@ -20,21 +35,9 @@ export interface DecideContext {
   policy: PromotionPolicy;
 }
 
-function requireModel(state: ModelState): void {
-  if (!state.exists) throw notFound('MODEL_NOT_FOUND', `model '${state.name}' does not exist`, { model: state.name });
-}
-
-function requireVersion(state: ModelState, version: string): VersionState {
-  requireModel(state);
-  const v = state.versions[version];
-  if (!v) {
-    throw notFound('VERSION_NOT_FOUND', `model '${state.name}' has no version ${version}`, {
-      model: state.name,
-      version,
-    });
-  }
-  return v;
-}
+/** A deleted model or version (tombstone) is not found for every command. */
+const requireModel = requireLiveModel;
+const requireVersion = requireLiveVersion;
 
 function requireScope(ctx: DecideContext, scope: string, model: string, why: string): void {
   if (!hasScope(ctx.actor.scopes, scope, model)) {
@@ -64,7 +67,18 @@ export function aliasScope(policy: PromotionPolicy, model: string, alias: string
 
 /** Throws one error listing every unmet requirement, not just the first. */
 function enforceChecklist(state: ModelState, version: VersionState, target: PromotionTarget, ctx: DecideContext): void {
-  const checklist = ctx.policy.checklist(state, version, target);
+  // Under any policy: without a recorded digest nobody can say what would be served (Staging is only evaluation).
+  const serving = target.kind === 'alias' || target.stage === 'Production';
+  const digest: Requirement[] = version.artifact.digest || !serving
+    ? []
+    : [
+        {
+          code: 'ARTIFACT_DIGEST_MISSING',
+          message: `version ${version.version} has no artifact digest; record it first (MLflow tag model_ledger.artifact_digest)`,
+          met: false,
+        },
+      ];
+  const checklist = [...digest, ...promotionChecklist(ctx.policy, state, version, target)];
   const unmet = checklist.filter((r) => !r.met);
   if (unmet.length === 0) return;
   const where = target.kind === 'stage' ? target.stage : `alias '${target.alias}'`;
@@ -130,7 +144,16 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
       version: cmd.version,
     });
   }
-  const existing = state.digests[cmd.artifact.digest];
+  if (cmd.inspection && cmd.inspection.format !== cmd.artifact.format) {
+    throw invalid('INSPECTION_FORMAT_MISMATCH', `artifact.format is '${cmd.artifact.format}' but the inspection found '${cmd.inspection.format}'`, [
+      { field: 'inspection.format', rule: 'equalsArtifactFormat', message: `must equal artifact.format ('${cmd.artifact.format}')` },
+    ]);
+  }
+  const digest = cmd.artifact.digest;
+  if (digest === undefined && !cmd.allowMissingDigest) {
+    throw invalid('DIGEST_REQUIRED', 'artifact.digest is required', [{ field: 'artifact.digest', rule: 'required', message: 'must be sha256:<64 hex>' }]);
+  }
+  const existing = digest === undefined ? undefined : state.digests[digest];
   if (existing && !cmd.allowDuplicateArtifact) {
     throw conflict(
       'DUPLICATE_ARTIFACT',
@@ -164,6 +187,7 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
   if (state.versions[version]) {
     throw conflict('VERSION_EXISTS', `model '${state.name}' already has version ${version}`, { version });
   }
+  const mlflowVersion = registeredCount(state) + 1;
   return [
     {
       type: 'VersionRegistered',
@@ -171,6 +195,7 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
         version,
         artifact: cmd.artifact,
         ...(cmd.signature ? { signature: cmd.signature } : {}),
+        ...(cmd.inspection ? { inspection: cmd.inspection } : {}),
         metrics: cmd.metrics ?? {},
         params: cmd.params ?? {},
         lineage: cmd.lineage ?? {},
@@ -180,9 +205,14 @@ function decideRegister(state: ModelState, cmd: RegisterVersion): ModelEvent[] {
         ...(cmd.modelCard !== undefined ? { modelCard: cmd.modelCard } : {}),
         ...(cmd.modelCardUri !== undefined ? { modelCardUri: cmd.modelCardUri } : {}),
         semver: verdict.decision,
+        mlflowVersion,
       },
     },
   ];
+}
+
+function registeredCount(state: ModelState): number {
+  return state.registeredCount ?? Object.keys(state.versions).length;
 }
 
 function decideTransition(state: ModelState, cmd: TransitionStage, ctx: DecideContext): ModelEvent[] {
@@ -262,6 +292,8 @@ function decideRollback(state: ModelState, cmd: Rollback, ctx: DecideContext): M
   if (target.approvalStatus !== 'Approved') {
     throw conflict('ROLLBACK_TARGET_NOT_APPROVED', `version ${target.version} is ${target.approvalStatus}; only an approved version can be rolled back to`);
   }
+  // Cannot happen through promotion (an unsafe version never reaches Production); checked anyway.
+  if (isUnsafeArtifact(target)) throw unsafeArtifactError(target, 'Production');
   if (!target.servedInProduction) {
     throw conflict(
       'ROLLBACK_TARGET_NEVER_IN_PRODUCTION',
@@ -283,6 +315,9 @@ function decideRollback(state: ModelState, cmd: Rollback, ctx: DecideContext): M
 export function decide(command: ModelCommand, state: ModelState, ctx: DecideContext): ModelEvent[] {
   switch (command.type) {
     case 'CreateModel':
+      if (state.deleted) {
+        throw conflict('MODEL_DELETED', `model '${state.name}' was deleted; names are permanent in the ledger, choose another name`, { model: state.name });
+      }
       if (state.exists) throw conflict('MODEL_EXISTS', `model '${state.name}' already exists`, { model: state.name });
       return [
         {
@@ -356,6 +391,24 @@ export function decide(command: ModelCommand, state: ModelState, ctx: DecideCont
     }
     case 'Rollback':
       return decideRollback(state, command, ctx);
+    case 'RecordArtifactDigest':
+      return decideRecordDigest(state, command);
+    case 'DeleteVersion':
+      return decideDeleteVersion(state, command, ctx);
+    case 'DeleteModel':
+      return decideDeleteModel(state, ctx);
+    case 'SetModelTag':
+      return decideSetModelTag(state, command);
+    case 'DeleteModelTag':
+      return decideDeleteModelTag(state, command);
+    case 'UpdateModelDescription':
+      return decideUpdateModelDescription(state, command);
+    case 'SetVersionTag':
+      return decideSetVersionTag(state, command);
+    case 'DeleteVersionTag':
+      return decideDeleteVersionTag(state, command);
+    case 'UpdateVersionDescription':
+      return decideUpdateVersionDescription(state, command);
   }
 }
 
@@ -372,10 +425,11 @@ function draftOf(state: ModelState): Draft {
 /** Applies one event to a draft in place: O(size of the touched version), not O(number of versions). */
 function apply(next: Draft, event: RecordedModelEvent): void {
   next.revision = event.revision;
+  next.updatedAt = event.recordedAt;
   const touch = (version: string, change: (v: VersionState) => Partial<VersionState>): void => {
     const current = next.versions[version];
     if (!current) return;
-    next.versions[version] = { ...current, ...change(current), revision: event.revision };
+    next.versions[version] = { ...current, ...change(current), revision: event.revision, updatedAt: event.recordedAt };
   };
   switch (event.type) {
     case 'ModelCreated':
@@ -388,12 +442,14 @@ function apply(next: Draft, event: RecordedModelEvent): void {
       return;
     case 'VersionRegistered': {
       const d = event.data;
+      const ordinal = registeredCount(next) + 1;
       next.versions[d.version] = {
         version: d.version,
         stage: 'None',
         approvalStatus: 'PendingManualApproval',
         artifact: d.artifact,
         signature: d.signature,
+        ...(d.inspection ? { inspection: d.inspection } : {}),
         metrics: d.metrics,
         params: d.params,
         lineage: d.lineage,
@@ -409,8 +465,12 @@ function apply(next: Draft, event: RecordedModelEvent): void {
         stageChangedAt: event.recordedAt,
         servedInProduction: false,
         revision: event.revision,
+        mlflowVersion: d.mlflowVersion ?? ordinal,
+        updatedAt: event.recordedAt,
       };
-      if (!next.digests[d.artifact.digest]) next.digests[d.artifact.digest] = d.version;
+      next.registeredCount = ordinal;
+      const digest = d.artifact.digest;
+      if (digest !== undefined && !next.digests[digest]) next.digests[digest] = d.version;
       return;
     }
     case 'GatePassed':
@@ -463,6 +523,9 @@ function apply(next: Draft, event: RecordedModelEvent): void {
       delete next.aliases[event.data.alias];
       return;
     case 'RolledBack':
+      return;
+    default:
+      evolveLifecycle(next, event, touch);
       return;
   }
 }

@@ -1,6 +1,6 @@
 import type { SemverDecision } from '../semver-rules.js';
 import type { ApprovalEventDataMap } from '../approvals/events.js';
-import type { Actor, Artifact, Lineage, Signature, Stage } from './types.js';
+import type { Actor, Artifact, ArtifactInspection, Lineage, Signature, Stage } from './types.js';
 
 /** Payload schema version of every event type; bump with an upcaster when a payload changes shape. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -11,6 +11,8 @@ export interface EventDataMap {
     version: string;
     artifact: Artifact;
     signature?: Signature;
+    /** What the registrant's inspector found in the artifact's bytes (absent: never inspected). */
+    inspection?: ArtifactInspection;
     metrics: Record<string, number>;
     params: Record<string, string | number | boolean>;
     lineage: Lineage;
@@ -21,6 +23,8 @@ export interface EventDataMap {
     modelCardUri?: string;
     /** How the version number relates to the previous one (semver rules), and whether the server chose it. */
     semver?: SemverDecision;
+    /** MLflow's number for the version (registration order); derived for events written before it was stored. */
+    mlflowVersion?: number;
   };
   GatePassed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string; policy?: string };
   GateFailed: { version: string; gate: string; metrics?: Record<string, number>; evidenceUri?: string; policy?: string };
@@ -34,6 +38,17 @@ export interface EventDataMap {
   AliasSet: { alias: string; version: string; previousVersion?: string };
   AliasRemoved: { alias: string; version: string };
   RolledBack: { fromVersion?: string; toVersion: string };
+  /** The digest of a version registered without one; recorded at most once. */
+  ArtifactDigestRecorded: { version: string; digest: string };
+  /** Tombstones: the ledger forgets nothing, these only hide the version/model from listings and resolution. */
+  VersionDeleted: { version: string; mlflowVersion?: number };
+  ModelDeleted: { name: string };
+  ModelTagSet: { key: string; value: string };
+  ModelTagDeleted: { key: string };
+  ModelDescriptionUpdated: { description: string };
+  VersionTagSet: { version: string; key: string; value: string };
+  VersionTagDeleted: { version: string; key: string };
+  VersionDescriptionUpdated: { version: string; description: string };
 }
 export type ModelEventType = keyof EventDataMap;
 /** Every event type the domain decides: the model's own, and approval requests, links and notifications (their own streams). */
@@ -62,6 +77,15 @@ export const MODEL_EVENT_TYPES: readonly ModelEventType[] = [
   'AliasSet',
   'AliasRemoved',
   'RolledBack',
+  'ArtifactDigestRecorded',
+  'VersionDeleted',
+  'ModelDeleted',
+  'ModelTagSet',
+  'ModelTagDeleted',
+  'ModelDescriptionUpdated',
+  'VersionTagSet',
+  'VersionTagDeleted',
+  'VersionDescriptionUpdated',
 ];
 
 export function modelStreamName(name: string): string {

@@ -1,6 +1,7 @@
 import { invalid, type ErrorDetail } from '../errors.js';
 import { globMatches } from '../scopes.js';
-import { productionVersion, type ModelState, type VersionState } from './types.js';
+import { ARTIFACT_FORMATS, productionVersion, type ArtifactFormat, type ModelState, type VersionState } from './types.js';
+import { isUnsafeArtifact } from './artifact-safety.js';
 
 /** One item of the promotion checklist; `met: false` items are what blocks a promotion. */
 export interface Requirement {
@@ -61,7 +62,7 @@ export function corePolicy(options: CorePolicyOptions = {}): PromotionPolicy {
 // ---------------------------------------------------------------------------------------------
 
 /** Gates the server judges itself from recorded facts; any other gate name is recorded by CI. */
-export const SERVER_GATES = ['lineage-complete', 'image-pinned', 'model-card', 'offline-quality', 'metric-thresholds'] as const;
+export const SERVER_GATES = ['lineage-complete', 'image-pinned', 'model-card', 'offline-quality', 'metric-thresholds', 'artifact-format'] as const;
 export type ServerGate = (typeof SERVER_GATES)[number];
 
 export interface GateRule {
@@ -72,6 +73,8 @@ export interface GateRule {
   /** Thresholds: on the registered metrics for server gates, on the gate's recorded metrics for CI gates. */
   min?: Record<string, number>;
   max?: Record<string, number>;
+  /** artifact-format: the formats allowed at this stage (default: any inspected, valid, safe format). */
+  formats?: ArtifactFormat[];
 }
 
 export interface PolicyRules {
@@ -125,7 +128,13 @@ export function parsePolicyDocument(raw: unknown): PolicyDocument {
       const f = `${field}[${i}]`;
       const rule: Record<string, unknown> = typeof g === 'string' ? { name: g } : isObj(g) ? g : {};
       if (typeof rule.name !== 'string' || !GATE_NAME.test(rule.name)) err(`${f}.name`, 'pattern', `gate name must match ${GATE_NAME.source}`);
-      for (const k of Object.keys(rule)) if (!['name', 'metric', 'tolerance', 'min', 'max'].includes(k)) err(`${f}.${k}`, 'unknownField', `unknown field '${k}'`);
+      for (const k of Object.keys(rule)) if (!['name', 'metric', 'tolerance', 'min', 'max', 'formats'].includes(k)) err(`${f}.${k}`, 'unknownField', `unknown field '${k}'`);
+      if (rule.formats !== undefined) {
+        const known = ARTIFACT_FORMATS as readonly string[];
+        if (!Array.isArray(rule.formats) || rule.formats.length === 0 || rule.formats.some((x) => typeof x !== 'string' || !known.includes(x))) {
+          err(`${f}.formats`, 'formatList', `must be a non-empty list of artifact formats (${known.join(', ')})`);
+        } else if (rule.name !== 'artifact-format') err(`${f}.formats`, 'onlyArtifactFormat', 'formats applies to the artifact-format gate only');
+      }
       if (rule.metric !== undefined && typeof rule.metric !== 'string') err(`${f}.metric`, 'string', 'must be a metric name');
       if (rule.tolerance !== undefined && (typeof rule.tolerance !== 'number' || rule.tolerance < 0)) err(`${f}.tolerance`, 'min', 'must be a number ≥ 0');
       if (rule.name === 'offline-quality' && typeof rule.metric !== 'string') err(`${f}.metric`, 'required', 'offline-quality needs the metric it compares');
@@ -136,6 +145,7 @@ export function parsePolicyDocument(raw: unknown): PolicyDocument {
       const max = numRecord(rule.max, `${f}.max`);
       if (min) out.min = min;
       if (max) out.max = max;
+      if (Array.isArray(rule.formats)) out.formats = rule.formats as ArtifactFormat[];
       return out;
     });
   };
@@ -303,6 +313,27 @@ export function evaluateGate(state: ModelState, v: VersionState, rule: GateRule,
         metric,
         value: candidate ?? null,
         ...(inc !== undefined ? { incumbent: { version: incumbent!.version, value: inc }, tolerance } : {}),
+      });
+    }
+    case 'artifact-format': {
+      const i = v.inspection;
+      const allowed = rule.formats;
+      let ok = false;
+      let why: string;
+      if (!i) why = `artifact (declared ${v.artifact.format}) was never inspected; register it with the model-ledger CLI, which inspects the bytes`;
+      else if (isUnsafeArtifact(v)) why = `artifact (${i.format}) runs code on load${i.unsafeGlobals?.length ? `: ${i.unsafeGlobals.join(', ')}` : ''}`;
+      else if (!i.valid) why = `artifact (${i.format}) failed structure checks${i.errors?.length ? `: ${i.errors.slice(0, 3).join('; ')}` : ''}`;
+      else if (allowed && !allowed.includes(i.format)) why = `format ${i.format} is not allowed here (allowed: ${allowed.join(', ')})`;
+      else {
+        ok = true;
+        why = `format ${i.format} inspected by ${i.inspector}${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`;
+      }
+      return result(ok, why, {
+        evaluatedBy: 'server',
+        status: ok ? 'passed' : 'failed',
+        format: i?.format ?? v.artifact.format,
+        inspected: !!i,
+        ...(allowed ? { allowed } : {}),
       });
     }
     case 'metric-thresholds': {

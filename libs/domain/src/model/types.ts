@@ -2,7 +2,8 @@ export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type Stage = (typeof STAGES)[number];
 export const APPROVAL_STATUSES = ['PendingManualApproval', 'Approved', 'Rejected'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
-export const ARTIFACT_FORMATS = ['onnx', 'torchscript', 'savedmodel', 'safetensors', 'gguf', 'pickle', 'joblib', 'other'] as const;
+/** `pytorch` is a torch.save zip (pickled state), `torchscript` a torch.jit.save one (code + pickles). */
+export const ARTIFACT_FORMATS = ['onnx', 'torchscript', 'savedmodel', 'safetensors', 'gguf', 'pickle', 'joblib', 'other', 'pytorch'] as const;
 export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
 
 export const MODEL_NAME_MAX_LENGTH = 128;
@@ -20,9 +21,30 @@ export interface Actor {
 
 export interface Artifact {
   uri: string;
-  digest: string;
+  /** Absent only for versions registered through the MLflow API without one; recorded later at most once. */
+  digest?: string;
   sizeBytes?: number;
+  format?: ArtifactFormat;
+}
+/**
+ * What an inspector (the CLI) found inside the artifact's bytes, recorded on the registration.
+ * The server never sees the bytes: these are the registrant's recorded claims, judged by the
+ * `artifact-format` gate and by the unsafe-artifact rule (see artifact-safety.ts).
+ */
+export interface ArtifactInspection {
+  /** The format detected from the bytes. */
   format: ArtifactFormat;
+  /** Structure checks passed (headers, offsets). */
+  valid: boolean;
+  /** False when the artifact runs code on load (a pickle importing os.system, eval, ...). */
+  safe: boolean;
+  /** The offending globals, e.g. `posix.system`. Any entry makes the artifact unsafe, whatever `safe` says. */
+  unsafeGlobals?: string[];
+  errors?: string[];
+  /** Small facts: IR version, opsets, tensor count, architecture, quantization, ... */
+  facts?: Record<string, string | number | boolean>;
+  /** Name and version of the inspector, e.g. model-ledger-inspect/1. */
+  inspector: string;
 }
 export interface Signature {
   inputs: unknown;
@@ -58,6 +80,7 @@ export interface VersionState {
   approvalStatus: ApprovalStatus;
   artifact: Artifact;
   signature?: Signature;
+  inspection?: ArtifactInspection;
   metrics: Record<string, number>;
   params: Record<string, string | number | boolean>;
   lineage: Lineage;
@@ -76,6 +99,12 @@ export interface VersionState {
   servedInProduction: boolean;
   /** Revision of the stream when the version was last changed. */
   revision: number;
+  /** When the version last changed (any event about it). */
+  updatedAt?: string;
+  /** MLflow's version number: the version's place in registration order, 1-based. */
+  mlflowVersion?: number;
+  /** Tombstone: deleted through the MLflow API; hidden from listings and resolution, kept in the audit trail. */
+  deleted?: { by: string; at: string };
 }
 
 export interface ModelState {
@@ -90,6 +119,11 @@ export interface ModelState {
   aliases: Record<string, string>;
   /** artifact digest → first version registered with it. */
   digests: Record<string, string>;
+  /** Versions registered so far (deleted ones included): the next MLflow version number is this + 1. */
+  registeredCount?: number;
+  /** Tombstone: the model was deleted; its name stays taken (the stream is its identity). */
+  deleted?: { by: string; at: string };
+  updatedAt?: string;
   revision: number;
 }
 

@@ -80,14 +80,15 @@ export class EventStreamHandler implements OnModuleDestroy {
   /**
    * A Last-Event-ID past the store's head names no event this server ever sent (a client bug, or
    * a store restored from an older backup). Following from there would silently skip every event
-   * up to it, so it is refused instead of waited on.
+   * up to it, so it is refused instead of waited on. 422, not 400: the header is well-formed, it
+   * is the store's state that refuses it (like a cursor naming nothing).
    */
   async checkResumePoint(filter: StreamFilter): Promise<void> {
     if (filter.fromPosition === 0) return;
     const head = await this.store.headPosition();
     if (filter.fromPosition <= head) return;
     throw new ProblemException({
-      status: 400,
+      status: 422,
       code: 'LAST_EVENT_ID_BEYOND_HEAD',
       detail: `Last-Event-ID ${filter.fromPosition} is past the last event (position ${head}); no event with that id was ever sent`,
       errors: [{ field: 'Last-Event-ID', rule: 'max', message: `must be at most ${head}, the position of the last event` }],

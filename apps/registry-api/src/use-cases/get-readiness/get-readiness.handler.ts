@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { notFound, type PromotionPolicy, type PromotionTarget } from '../../../../../libs/domain/src/index.js';
+import { notFound, promotionChecklist, type PromotionPolicy, type PromotionTarget } from '../../../../../libs/domain/src/index.js';
 import { CommandService } from '../../application/command-service.js';
 import { POLICY } from '../../infrastructure/tokens.js';
 
@@ -18,7 +18,7 @@ export class GetReadinessHandler {
     if (!v) throw notFound('VERSION_NOT_FOUND', `model '${name}' has no version ${version}`, { model: name, version });
     const target: PromotionTarget =
       targetText === 'Production' || targetText === 'Staging' ? { kind: 'stage', stage: targetText } : { kind: 'alias', alias: targetText };
-    const requirements = this.policy.checklist(state, v, target);
+    const requirements = promotionChecklist(this.policy, state, v, target);
     const unmet = requirements.filter((r) => !r.met);
     const blockers: string[] = [];
     if (v.approvalStatus === 'Rejected') blockers.push(`version ${version} was rejected`);
@@ -28,6 +28,8 @@ export class GetReadinessHandler {
       version,
       stage: v.stage,
       approvalStatus: v.approvalStatus,
+      format: v.inspection?.format ?? v.artifact.format,
+      inspected: !!v.inspection,
       target: targetText,
       policy: this.policy.id,
       ready: unmet.length === 0 && blockers.length === 0,

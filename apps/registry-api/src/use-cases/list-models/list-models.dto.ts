@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
 import { Optional } from '../shared/validators.js';
 import { PageQuery } from '../shared/paging.js';
 
@@ -12,10 +12,12 @@ export class ListModelsQuery extends PageQuery {
   @MaxLength(128)
   prefix?: string;
 
-  @ApiPropertyOptional({ description: 'Tag key, or key=value' })
+  @ApiPropertyOptional({ description: 'Tag key, or key=value (e.g. tag=domain%3Dmarketing); `key:value` is not a filter', example: 'domain=marketing' })
   @Optional()
   @IsString()
   @MaxLength(256)
+  // `domain:marketing` used to match nothing silently; a colon without `=` is almost surely that mistake.
+  @Matches(/^(?:[^:=]+|[^=]+=.*)$/s, { message: "tag must be a tag key or key=value (e.g. tag=domain=marketing, URL-encoded domain%3Dmarketing); 'key:value' is not a filter syntax" })
   tag?: string;
 
   @ApiPropertyOptional({ description: 'An owner' })

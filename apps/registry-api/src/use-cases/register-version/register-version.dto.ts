@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsObject, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsString, Matches, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ARTIFACT_FORMATS, DIGEST_PATTERN, GIT_SHA_PATTERN, SEMVER_PATTERN, type ArtifactFormat } from '../../../../../libs/domain/src/index.js';
 import { WithReason } from '../shared/reason.js';
 import { IsJsonStructure, IsNumberRecord, IsScalarRecord, IsStringRecord, Optional } from '../shared/validators.js';
@@ -35,6 +35,47 @@ export class SignatureDto {
   @ApiProperty({ description: 'Output schema (free-form JSON)', example: [{ name: 'churn_probability', type: 'double' }] })
   @IsJsonStructure()
   outputs!: unknown;
+}
+
+/** What the model-ledger CLI found in the artifact's bytes (see libs/artifact-inspection). */
+export class InspectionDto {
+  @ApiProperty({ enum: ARTIFACT_FORMATS, description: 'format detected from the bytes; must equal artifact.format' })
+  @IsIn(ARTIFACT_FORMATS as unknown as string[])
+  format!: ArtifactFormat;
+
+  @ApiProperty({ description: 'structure checks passed (headers, offsets)' })
+  @IsBoolean()
+  valid!: boolean;
+
+  @ApiProperty({ description: 'false when the artifact runs code on load; such a version never reaches Production or a protected alias' })
+  @IsBoolean()
+  safe!: boolean;
+
+  @ApiPropertyOptional({ type: [String], example: ['posix.system'], description: 'imported globals outside the allow-list' })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(512, { each: true })
+  unsafeGlobals?: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(1000, { each: true })
+  errors?: string[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { irVersion: 9, opsets: 'ai.onnx:17' } })
+  @Optional()
+  @IsScalarRecord()
+  facts?: Record<string, string | number | boolean>;
+
+  @ApiProperty({ example: 'model-ledger-inspect/1' })
+  @IsString()
+  @MaxLength(128)
+  inspector!: string;
 }
 
 export class ImageDto {
@@ -111,6 +152,13 @@ export class RegisterVersionDto extends WithReason {
   @ValidateNested()
   @Type(() => SignatureDto)
   signature?: SignatureDto;
+
+  @ApiPropertyOptional({ type: InspectionDto, description: 'recorded on the registration event; absent: never inspected' })
+  @Optional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => InspectionDto)
+  inspection?: InspectionDto;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number' }, example: { auc: 0.91 } })
   @Optional()

@@ -21,6 +21,7 @@ export class RegisterVersionHandler {
         modelCardUri: dto.modelCardUri,
         artifact: plain(dto.artifact),
         signature: plain(dto.signature),
+        inspection: plain(dto.inspection),
         metrics: dto.metrics,
         params: dto.params,
         lineage: plain(dto.lineage),

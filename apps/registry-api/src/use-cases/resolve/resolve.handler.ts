@@ -75,6 +75,8 @@ export class ResolveHandler {
       const latest = (await this.queries.getModel(ref.name))?.latestVersions[ref.stage as 'Production'];
       found = latest ? await this.queries.getVersion(ref.name, latest) : undefined;
     }
+    // A tombstone (MLflow delete) is never resolved: serving must not load a deleted version.
+    if (found?.deleted) throw notFound('MODEL_URI_NOT_FOUND', `${uri} names a deleted version`, { uri, deleted: true });
     if (!found) {
       const where = ref.kind === 'range' ? ` (${stage === 'any' ? 'no non-archived version' : 'no Production version'} in range; add &stage=any for any non-archived)` : '';
       throw notFound('MODEL_URI_NOT_FOUND', `nothing is registered at ${uri}${where}`, { uri });
@@ -90,7 +92,7 @@ export class ResolveHandler {
     do {
       const page = await this.queries.listVersions(name, { ...(stage === 'Production' ? { stage: 'Production' } : {}), cursor, limit: 500 });
       for (const v of page.items) {
-        if (v.stage === 'Archived' || !satisfies(v.version, range)) continue;
+        if (v.stage === 'Archived' || v.deleted || !satisfies(v.version, range)) continue;
         if (!best || compareVersionStrings(v.version, best.version) > 0) best = v;
       }
       cursor = page.nextCursor ?? undefined;

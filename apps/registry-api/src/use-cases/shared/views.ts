@@ -7,11 +7,14 @@ export function presentVersion(v: VersionView, position?: number) {
   return {
     name: v.name,
     version: v.version,
+    /** MLflow's number for this version (registration order), as the MLflow-compatible API shows it. */
+    mlflowVersion: v.mlflowVersion ?? null,
     stage: v.stage,
     approvalStatus: v.approvalStatus,
     aliases: v.aliases,
     artifact: v.artifact,
     signature: v.signature ?? null,
+    inspection: v.inspection ?? null,
     metrics: v.metrics,
     params: v.params,
     lineage: v.lineage,
@@ -26,6 +29,8 @@ export function presentVersion(v: VersionView, position?: number) {
     modelCard: v.modelCard ?? null,
     modelCardUri: v.modelCardUri ?? null,
     stageChangedAt: v.stageChangedAt,
+    /** Tombstone written by an MLflow delete: hidden from MLflow listings, kept here for the audit trail. */
+    deleted: v.deleted ?? null,
     position: position ?? v.position,
   };
 }
