@@ -71,7 +71,7 @@ export const boundariesConfig = {
  * `node scripts/codemods/short-imports.mjs` on main after the parallel branches are merged; then
  * set CLIMBING_IMPORTS to 'error'.
  */
-export const CLIMBING_IMPORTS = 'off';
+export const CLIMBING_IMPORTS = 'error';
 const CLIMBING = String.raw`/^(\.\.\/)+(.*\/)?[a-z0-9-]+\/src\/index\.js$/`;
 const CLIMBING_MESSAGE = "import a lib by its short name ('#domain', '#event-store', …), not by climbing to its src/index.js";
 export const climbingImportsConfig = {

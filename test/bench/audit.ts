@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../apps/registry-api/src/bootstrap.js';
-import { validateConfig } from '../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 import { AuditHistory } from '../../apps/registry-api/src/application/audit-history.js';
 import { EVENT_STORE } from '../../apps/registry-api/src/infrastructure/tokens.js';
-import { devAuditKeyFile, loadAuditKey, verifyStore, writeCheckpoint } from '../../libs/audit/src/index.js';
-import { ensureDevSigningKey, signDevToken } from '../../libs/auth/src/index.js';
-import { hashInput, SqliteEventStore, type EventStore, type NewEvent, type SqlEventStore } from '../../libs/event-store/src/index.js';
-import { SqliteDb, uuidv7 } from '../../libs/persistence/src/index.js';
+import { devAuditKeyFile, loadAuditKey, verifyStore, writeCheckpoint } from '#audit';
+import { ensureDevSigningKey, signDevToken } from '#auth';
+import { hashInput, SqliteEventStore, type EventStore, type NewEvent, type SqlEventStore } from '#event-store';
+import { SqliteDb, uuidv7 } from '#persistence';
 
 const VERIFY_EVENTS = Number(process.env.BENCH_AUDIT_VERIFY_EVENTS ?? 1_000_000);
 const dir = process.env.BENCH_AUDIT_DIR ?? mkdtempSync(join(tmpdir(), 'ml-bench-audit-'));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, uuidv7 } from '../../libs/persistence/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '#event-store';
+import { PostgresDb, SqliteDb, uuidv7 } from '#persistence';
 import { AUDIENCE, ISSUER, benchKey, fmt, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
 
 /**

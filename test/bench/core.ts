@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '../../libs/persistence/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '#event-store';
+import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '#persistence';
 import { AUDIENCE, ISSUER, benchKey, benchLinkKeyFile, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
 
 const MODELS = Number(process.env.BENCH_MODELS ?? 10_000);

@@ -12,10 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import { createApp } from '../../apps/registry-api/src/bootstrap.js';
-import { validateConfig } from '../../libs/config/src/index.js';
-import { SqliteEventStore, type NewEvent } from '../../libs/event-store/src/index.js';
-import { SqliteDb, uuidv7 } from '../../libs/persistence/src/index.js';
-import { KafkaPublisher, LocalLease, Relay } from '../../libs/relay/src/index.js';
+import { validateConfig } from '#config';
+import { SqliteEventStore, type NewEvent } from '#event-store';
+import { SqliteDb, uuidv7 } from '#persistence';
+import { KafkaPublisher, LocalLease, Relay } from '#relay';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 

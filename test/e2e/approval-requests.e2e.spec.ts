@@ -1,4 +1,4 @@
-import { newWebhookSecret, verifyWebhook } from '../../libs/notifications/src/index.js';
+import { newWebhookSecret, verifyWebhook } from '#notifications';
 import { ApprovalScheduler } from '../../apps/registry-api/src/application/approval-scheduler.js';
 import { approversFile } from '../support/approvers.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAuditCli, UsageError } from '../../apps/registry-api/src/cli/audit-cli.js';
-import { SqliteDb } from '../../libs/persistence/src/index.js';
+import { SqliteDb } from '#persistence';
 import { startTestApp, versionBody } from '../support/app.js';
 
 // The CLI runs in-process against the SQLite file a real app wrote (the app is closed first:

@@ -2,8 +2,8 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { CheckpointScheduler } from '../../apps/registry-api/src/application/checkpoint-scheduler.js';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
-import type { SqlDb } from '../../libs/persistence/src/index.js';
-import { verifyNdjson } from '../../libs/audit/src/index.js';
+import type { SqlDb } from '#persistence';
+import { verifyNdjson } from '#audit';
 import { startTestApp, versionBody, GIT, type TestApp } from '../support/app.js';
 
 /** A clock the test moves by hand, so "between each step" is an exact instant. */

@@ -1,4 +1,4 @@
-import { uuidv7 } from '../../libs/persistence/src/index.js';
+import { uuidv7 } from '#persistence';
 import { startTestApp, versionBody, digest, type TestApp } from '../support/app.js';
 
 interface SseFrame {

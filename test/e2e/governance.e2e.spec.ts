@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 import { loadPolicy } from '../../apps/registry-api/src/infrastructure/policy-loader.js';
 import { startTestApp } from '../support/app.js';
 import { GOVERNANCE_POLICY, policyFile } from '../support/policy.js';

@@ -1,6 +1,6 @@
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { IdempotencyStore, idempotencyHashes } from '../../apps/registry-api/src/http/idempotency.js';
-import type { SqlDb } from '../../libs/persistence/src/index.js';
+import type { SqlDb } from '#persistence';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 
 /**

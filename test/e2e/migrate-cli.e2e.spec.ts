@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeStore, runMigrateCli } from '../../apps/registry-api/src/cli/migrate-cli.js';
-import { validateConfig } from '../../libs/config/src/index.js';
-import { MIGRATIONS, SqliteDb } from '../../libs/persistence/src/index.js';
+import { validateConfig } from '#config';
+import { MIGRATIONS, SqliteDb } from '#persistence';
 
 describe('npm run migrate (CLI) on SQLite', () => {
   let dir: string;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDb } from '../../libs/persistence/src/index.js';
-import { registryProjection } from '../../libs/read-models/src/index.js';
+import { SqliteDb } from '#persistence';
+import { registryProjection } from '#read-models';
 import { startTestApp } from '../support/app.js';
 
 /**

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandService } from '../../apps/registry-api/src/application/command-service.js';
-import { SqliteEventStore, type NewEvent } from '../../libs/event-store/src/index.js';
-import { SqliteDb, uuidv7 } from '../../libs/persistence/src/index.js';
+import { SqliteEventStore, type NewEvent } from '#event-store';
+import { SqliteDb, uuidv7 } from '#persistence';
 import { startTestApp, digest } from '../support/app.js';
 
 /** Issue 14 §4: ready means ready for writes at normal latency — the hot model streams are folded before. */

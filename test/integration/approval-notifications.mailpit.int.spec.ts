@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApprovalScheduler } from '../../apps/registry-api/src/application/approval-scheduler.js';
-import { newWebhookSecret } from '../../libs/notifications/src/index.js';
+import { newWebhookSecret } from '#notifications';
 import { approversFile } from '../support/approvers.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/links.js';

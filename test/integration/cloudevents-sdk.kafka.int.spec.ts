@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Kafka as CloudEventsKafka, type CloudEvent as SdkCloudEvent } from 'cloudevents';
-import { PROMOTION_EVENT_TYPES, VersionFactsLookup, type CloudEvent } from '../../libs/relay/src/index.js';
+import { PROMOTION_EVENT_TYPES, VersionFactsLookup, type CloudEvent } from '#relay';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { collect, describeKafka, uniqueTopics, type Received } from '../support/kafka.js';
 

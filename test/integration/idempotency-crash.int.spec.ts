@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { eventIdempotencyKey, idempotencyHashes } from '../../apps/registry-api/src/http/idempotency.js';
-import { PostgresEventStore, SqliteEventStore, type EventStore } from '../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb } from '../../libs/persistence/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type EventStore } from '#event-store';
+import { PostgresDb, SqliteDb } from '#persistence';
 import { createTestSchema, describePg } from '../support/pg.js';
 import { digest, GIT } from '../support/app.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { LOCKED_TRANSACTION_CLASS, MIGRATIONS } from '../../libs/persistence/src/index.js';
+import { LOCKED_TRANSACTION_CLASS, MIGRATIONS } from '#persistence';
 import { createTestSchema, describePg } from '../support/pg.js';
 
 jest.setTimeout(240_000);

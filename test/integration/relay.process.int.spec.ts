@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { PostgresEventStore, type NewEvent } from '../../libs/event-store/src/index.js';
-import { PostgresDb, uuidv7 } from '../../libs/persistence/src/index.js';
-import { PgAdvisoryLease, Relay, RelayCheckpoints, KafkaPublisher } from '../../libs/relay/src/index.js';
+import { PostgresEventStore, type NewEvent } from '#event-store';
+import { PostgresDb, uuidv7 } from '#persistence';
+import { PgAdvisoryLease, Relay, RelayCheckpoints, KafkaPublisher } from '#relay';
 import { createTestSchema, DATABASE_URL } from '../support/pg.js';
 import { startTestApp, versionBody } from '../support/app.js';
 import { KAFKA_BROKERS, collect, describeKafka, firstSeenByKey, uniqueTopics } from '../support/kafka.js';

@@ -71,7 +71,7 @@ describePg('two replicas on one PostgreSQL database', () => {
     // Both replicas' read models converge on the same single Production version.
     const reader = await a.token('reader', ['registry:read']);
     const viaA = await a.call('GET', '/v1/models/churn/versions?stage=Production', { token: reader });
-    await b.app.get((await import('../../libs/read-models/src/index.js')).Projector).catchUp();
+    await b.app.get((await import('#read-models')).Projector).catchUp();
     const viaB = await b.call('GET', '/v1/models/churn/versions?stage=Production', { token: reader });
     expect(viaA.body.items.map((v: { version: string }) => v.version)).toEqual([...inProd]);
     expect(viaB.body.items.map((v: { version: string }) => v.version)).toEqual([...inProd]);

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { startTelemetry, type Telemetry } from '../../libs/observability/src/index.js';
+import { startTelemetry, type Telemetry } from '#observability';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
-import type { SqlDb } from '../../libs/persistence/src/index.js';
-import { Projector, rebuildAndCompare } from '../../libs/read-models/src/index.js';
+import type { SqlDb } from '#persistence';
+import { Projector, rebuildAndCompare } from '#read-models';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /**

@@ -11,7 +11,7 @@ import {
   type ModelEvent,
   type ModelState,
   type RecordedModelEvent,
-} from '../../libs/domain/src/index.js';
+} from '#domain';
 
 /** The shipped policy file (deploy/policy.default.yaml) cannot let an unsafe artifact through either. */
 const shipped = governancePolicy(parsePolicyDocument(parse(readFileSync(join(import.meta.dirname, '../../deploy/policy.default.yaml'), 'utf8'))), 'shipped');

@@ -4,7 +4,7 @@ import { mkdtempSync, openSync, rmSync, writeSync, closeSync, rmdirSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
-import type { SqlDb } from '../../libs/persistence/src/index.js';
+import type { SqlDb } from '#persistence';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { checkLedger } from './support/checks.js';
 import { History, attempt } from './support/history.js';

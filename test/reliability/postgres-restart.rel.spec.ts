@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
 import { ApiProcess, TestIdp } from './support/api-process.js';

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import type { RecordedEvent } from '../../libs/event-store/src/index.js';
+import type { RecordedEvent } from '#event-store';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { DATABASE_URL } from '../support/pg.js';
 import { History, attempt, size } from './support/history.js';

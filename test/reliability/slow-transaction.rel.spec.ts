@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
-import type { SqlDb } from '../../libs/persistence/src/index.js';
-import { Projector } from '../../libs/read-models/src/index.js';
+import type { SqlDb } from '#persistence';
+import { Projector } from '#read-models';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
 import { DATABASE_URL, createTestSchema } from '../support/pg.js';

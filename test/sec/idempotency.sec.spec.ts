@@ -1,6 +1,6 @@
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { IdempotencyStore } from '../../apps/registry-api/src/http/idempotency.js';
-import type { SqlDb } from '../../libs/persistence/src/index.js';
+import type { SqlDb } from '#persistence';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /** Issue 8 row #4: Idempotency-Key on unauthenticated calls, replays that must answer, retention. */

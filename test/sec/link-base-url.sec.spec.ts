@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, outboxEnabled, validateConfig } from '../../libs/config/src/index.js';
+import { ConfigError, outboxEnabled, validateConfig } from '#config';
 import { approversFile } from '../support/approvers.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 import { linkFromOutbox, readOutbox, waitFor } from '../support/links.js';
@@ -85,7 +85,7 @@ describe('the shipped approver directory example', () => {
 
 describe('links never reach the log', () => {
   test('with every log level on and a failing webhook, neither the token nor the URL is written to stdout/stderr', async () => {
-    const { newWebhookSecret } = await import('../../libs/notifications/src/index.js');
+    const { newWebhookSecret } = await import('#notifications');
     const { startWebhookReceiver } = await import('../support/webhook-receiver.js');
     const secret = newWebhookSecret();
     const receiver = await startWebhookReceiver(secret);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../apps/registry-api/src/bootstrap.js';
-import { validateConfig } from '../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 import { EVENT_STORE } from '../../apps/registry-api/src/infrastructure/tokens.js';
-import type { EventStore } from '../../libs/event-store/src/index.js';
+import type { EventStore } from '#event-store';
 import { createTestSchema } from './pg.js';
 
 export const ISSUER = 'https://idp.test';

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { verifyWebhook } from '../../libs/notifications/src/index.js';
+import { verifyWebhook } from '#notifications';
 
 export interface ReceivedWebhook {
   id: string;

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDb } from '../../libs/persistence/src/index.js';
+import { SqliteDb } from '#persistence';
 import { FIXTURE, upgradeScenarios } from './upgrade.scenarios.js';
 
 describe('upgrade: a SQLite ledger written by the build before migrations', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { PostgresDb } from '../../libs/persistence/src/index.js';
+import { PostgresDb } from '#persistence';
 import { createTestSchema, describePg } from '../support/pg.js';
 import { FIXTURE, upgradeScenarios } from './upgrade.scenarios.js';
 

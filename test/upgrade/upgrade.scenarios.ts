@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAuditCli } from '../../apps/registry-api/src/cli/audit-cli.js';
-import { validateConfig } from '../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
-import { MIGRATIONS, type SqlDb } from '../../libs/persistence/src/index.js';
-import { ALL_PROJECTIONS, rebuildAndCompare, storedProjectionVersions } from '../../libs/read-models/src/index.js';
+import { MIGRATIONS, type SqlDb } from '#persistence';
+import { ALL_PROJECTIONS, rebuildAndCompare, storedProjectionVersions } from '#read-models';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { startTestApp, versionBody } from '../support/app.js';
 

@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ScopeGuard } from '../../../libs/auth/src/index.js';
+import { ScopeGuard } from '#auth';
 import { CommandService } from './application/command-service.js';
-import type { AppConfig } from '../../../libs/config/src/index.js';
+import type { AppConfig } from '#config';
 import { IdempotencyInterceptor } from './http/idempotency.js';
 import { ProblemFilter } from './http/problem.js';
 import { ReadAfterWriteInterceptor } from './http/read-after-write.js';

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signDevToken, ensureDevSigningKey } from '../../../libs/auth/src/index.js';
+import { signDevToken, ensureDevSigningKey } from '#auth';
 import { createApp } from './bootstrap.js';
-import { validateConfig } from '../../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 
 describe('development signing key', () => {
   let dir: string;

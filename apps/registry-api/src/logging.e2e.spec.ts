@@ -4,7 +4,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTestApp, versionBody, type TestApp } from '../../../test/support/app.js';
 import { approversFile } from '../../../test/support/approvers.js';
 import { issueLinks, page } from '../../../test/support/links.js';
-import { redactUrl } from '../../../libs/observability/src/index.js';
+import { redactUrl } from '#observability';
 
 /** The server's own log output, one JSON object per line, as an operator's log shipper reads it. */
 class Lines {

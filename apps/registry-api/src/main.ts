@@ -1,8 +1,8 @@
 // The OpenTelemetry SDK starts first (standard OTEL_* variables), before the app's modules load.
-import { startTelemetry } from '../../../libs/observability/src/index.js';
-import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
-import { describeStore, loadEnvFile } from '../../../libs/env-file/src/index.js';
-import type { Relay } from '../../../libs/relay/src/index.js';
+import { startTelemetry } from '#observability';
+import { ConfigError, validateConfig } from '#config';
+import { describeStore, loadEnvFile } from '#env-file';
+import type { Relay } from '#relay';
 
 async function main(): Promise<void> {
   let config;

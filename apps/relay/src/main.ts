@@ -1,8 +1,8 @@
 // The OpenTelemetry SDK starts first (standard OTEL_* variables), before the relay's modules load.
-import { startTelemetry } from '../../../libs/observability/src/index.js';
-import { ConfigError, validateConfig } from '../../../libs/config/src/index.js';
+import { startTelemetry } from '#observability';
+import { ConfigError, validateConfig } from '#config';
 import { createServer } from 'node:http';
-import { loadEnvFile } from '../../../libs/env-file/src/index.js';
+import { loadEnvFile } from '#env-file';
 
 /**
  * The relay on its own, for scale-out: run it beside API replicas that set RELAY_ENABLED=false.
@@ -29,10 +29,10 @@ async function main(): Promise<void> {
   const telemetry = startTelemetry({ serviceName: 'model-ledger-relay' });
   await import('reflect-metadata');
   const { Logger } = await import('@nestjs/common');
-  const { createLogger, PinoNestLogger } = await import('../../../libs/observability/src/index.js');
-  const { relayFromConfig } = await import('../../../libs/relay/src/index.js');
-  const { PostgresEventStore } = await import('../../../libs/event-store/src/index.js');
-  const { PostgresDb } = await import('../../../libs/persistence/src/index.js');
+  const { createLogger, PinoNestLogger } = await import('#observability');
+  const { relayFromConfig } = await import('#relay');
+  const { PostgresEventStore } = await import('#event-store');
+  const { PostgresDb } = await import('#persistence');
   Logger.overrideLogger(new PinoNestLogger(createLogger(config)));
   const log = new Logger('relay');
   const clock = { now: () => new Date() };

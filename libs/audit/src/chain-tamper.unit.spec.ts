@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDb } from '../../persistence/src/index.js';
-import { SqliteEventStore } from '../../event-store/src/index.js';
+import { SqliteDb } from '#persistence';
+import { SqliteEventStore } from '#event-store';
 import { chainTamperContract } from './contract/chain-tamper.contract.js';
 
 // SQLite is embedded, so the tampering scenarios run in the unit tier against a real database file.

@@ -1,10 +1,10 @@
 import { CompactSign, importJWK } from 'jose';
-import { uuidv7 } from '../../persistence/src/index.js';
-import { decideAndAppend, type EventStore, type RecordedEvent } from '../../event-store/src/index.js';
-import { CHECKPOINT_ACTOR, CHECKPOINT_EVENT, CHECKPOINT_STREAM, checkpointLedger, type CheckpointClaim, type CheckpointData } from '../../domain/src/index.js';
+import { uuidv7 } from '#persistence';
+import { decideAndAppend, type EventStore, type RecordedEvent } from '#event-store';
+import { CHECKPOINT_ACTOR, CHECKPOINT_EVENT, CHECKPOINT_STREAM, checkpointLedger, type CheckpointClaim, type CheckpointData } from '#domain';
 import type { AuditKey } from './audit-key.js';
 
-export { CHECKPOINT_ACTOR, CHECKPOINT_EVENT, CHECKPOINT_STREAM, type CheckpointClaim, type CheckpointData } from '../../domain/src/index.js';
+export { CHECKPOINT_ACTOR, CHECKPOINT_EVENT, CHECKPOINT_STREAM, type CheckpointClaim, type CheckpointData } from '#domain';
 
 export async function signCheckpoint(key: AuditKey, claim: CheckpointClaim): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, 'EdDSA');

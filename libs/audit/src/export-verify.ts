@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import { canonicalize, GENESIS_HASH, type ChainRow } from '../../event-store/src/index.js';
+import { canonicalize, GENESIS_HASH, type ChainRow } from '#event-store';
 import { ChainVerifier, type VerifyReport } from './verify.js';
 
 /** An NDJSON export record (see the export endpoint): the envelope plus prevHash and hash. */

@@ -1,6 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { GENESIS_HASH, hashInput, sha256Hex, type ChainReader, type ChainRow } from '../../event-store/src/index.js';
+import { GENESIS_HASH, hashInput, sha256Hex, type ChainReader, type ChainRow } from '#event-store';
 import { isCheckpoint, type CheckpointClaim } from './checkpoint.js';
 
 export type BreakKind = 'hash-mismatch' | 'missing-position' | 'reordered' | 'bad-signature' | 'checkpoint-mismatch';

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError, hasScope, isValidModelName } from '../../domain/src/index.js';
+import { DomainError, hasScope, isValidModelName } from '#domain';
 import { TokenVerifier, UnauthorizedError, type VerifiedActor } from './token-verifier.js';
 
 export const IS_PUBLIC = 'model-ledger:public';

@@ -1,4 +1,4 @@
-import { EVENT_SCHEMA_VERSION, type Decider, type DomainEvent } from '../../domain/src/index.js';
+import { EVENT_SCHEMA_VERSION, type Decider, type DomainEvent } from '#domain';
 import { WrongExpectedRevisionError, type EventMetadata, type EventStore, type NewEvent, type RecordedEvent } from './port.js';
 
 /**

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { policyLedger, POLICY_STREAM, type RecordPolicy } from '../../domain/src/index.js';
-import { SqliteDb, uuidv7 } from '../../persistence/src/index.js';
+import { policyLedger, POLICY_STREAM, type RecordPolicy } from '#domain';
+import { SqliteDb, uuidv7 } from '#persistence';
 import { decideAndAppend } from './decide-and-append.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 

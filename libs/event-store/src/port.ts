@@ -1,4 +1,4 @@
-import { DomainError } from '../../domain/src/index.js';
+import { DomainError } from '#domain';
 
 export interface EventActor {
   sub: string;

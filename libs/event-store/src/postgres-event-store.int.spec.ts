@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PostgresDb } from '../../persistence/src/index.js';
+import { PostgresDb } from '#persistence';
 import { createTestSchema, describePg } from '../../../test/support/pg.js';
 import { ev, eventStoreContract } from './contract/event-store.contract.js';
 import { APPEND_LOCK_KEY, PostgresEventStore } from './postgres-event-store.js';

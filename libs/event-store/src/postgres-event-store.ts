@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
+import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '#persistence';
 import { canonicalize } from './jcs.js';
 import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 

@@ -1,5 +1,5 @@
-import type { SqlDb, SqlExecutor, SqlValue } from '../../persistence/src/index.js';
-import { EVENT_UPCASTERS, upcast, type UpcasterRegistry } from '../../domain/src/index.js';
+import type { SqlDb, SqlExecutor, SqlValue } from '#persistence';
+import { EVENT_UPCASTERS, upcast, type UpcasterRegistry } from '#domain';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,

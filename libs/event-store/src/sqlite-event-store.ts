@@ -1,4 +1,4 @@
-import { migrate, type SqliteDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
+import { migrate, type SqliteDb, type SqlExecutor, type SqlValue } from '#persistence';
 import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 
 /** The embedded default: one SQLite file in WAL mode; its single writer connection orders appends. */

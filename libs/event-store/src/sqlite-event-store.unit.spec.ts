@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDb } from '../../persistence/src/index.js';
+import { SqliteDb } from '#persistence';
 import { eventStoreContract } from './contract/event-store.contract.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 

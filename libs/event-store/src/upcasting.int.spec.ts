@@ -1,5 +1,5 @@
 import { createTestSchema, describePg } from '../../../test/support/pg.js';
-import { PostgresDb } from '../../persistence/src/index.js';
+import { PostgresDb } from '#persistence';
 import { upcastingContract } from './contract/upcasting.contract.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 

@@ -1,4 +1,4 @@
-import type { NotificationChannel, NotificationKind } from '../../domain/src/index.js';
+import type { NotificationChannel, NotificationKind } from '#domain';
 
 /** One message to one approver (or, for the expiry notice, about a version). Holds the link URL, so it is never logged or stored. */
 export interface Notification {

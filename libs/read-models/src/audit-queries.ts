@@ -1,4 +1,4 @@
-import type { SqlDb, SqlValue } from '../../persistence/src/index.js';
+import type { SqlDb, SqlValue } from '#persistence';
 import type { AuditRow } from './rows.js';
 
 export interface AuditFilter {

@@ -1,5 +1,5 @@
-import { uuidv7, type SqlDb } from '../../persistence/src/index.js';
-import type { EventStore, NewEvent } from '../../event-store/src/index.js';
+import { uuidv7, type SqlDb } from '#persistence';
+import type { EventStore, NewEvent } from '#event-store';
 import { upgradeProjections } from './projection-versions.js';
 import { ALL_PROJECTIONS, Projector, registryProjection, storedProjectionVersions, type Projection } from './projector.js';
 import { RegistryQueries } from './queries.js';

@@ -1,5 +1,5 @@
-import type { SqlDb, SqlTx } from '../../persistence/src/index.js';
-import type { EventStore, RecordedEvent } from '../../event-store/src/index.js';
+import type { SqlDb, SqlTx } from '#persistence';
+import type { EventStore, RecordedEvent } from '#event-store';
 import { ALL_PROJECTIONS, BatchRows, storedProjectionVersions, type Projection } from './projector.js';
 import { tableDdl, type ProjectionTable } from './tables.js';
 

@@ -1,6 +1,6 @@
-import { uuidv7 } from '../../persistence/src/index.js';
-import type { SqlDb } from '../../persistence/src/index.js';
-import type { EventStore, NewEvent } from '../../event-store/src/index.js';
+import { uuidv7 } from '#persistence';
+import type { SqlDb } from '#persistence';
+import type { EventStore, NewEvent } from '#event-store';
 import { Projector, registryProjection, type Projection } from './projector.js';
 import { RegistryQueries } from './queries.js';
 import { AuditTrailQueries } from './audit-queries.js';

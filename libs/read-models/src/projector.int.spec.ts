@@ -1,5 +1,5 @@
-import { PostgresDb } from '../../persistence/src/index.js';
-import { PostgresEventStore } from '../../event-store/src/index.js';
+import { PostgresDb } from '#persistence';
+import { PostgresEventStore } from '#event-store';
 import { createTestSchema, describePg } from '../../../test/support/pg.js';
 import { projectorContract } from './projector.contract.js';
 

@@ -1,5 +1,5 @@
-import { Mutex, type SqlDb, type SqlExecutor, type SqlValue } from '../../persistence/src/index.js';
-import type { EventStore, RecordedEvent } from '../../event-store/src/index.js';
+import { Mutex, type SqlDb, type SqlExecutor, type SqlValue } from '#persistence';
+import type { EventStore, RecordedEvent } from '#event-store';
 import {
   aliasChange,
   auditRow,

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDb } from '../../persistence/src/index.js';
-import { SqliteEventStore } from '../../event-store/src/index.js';
+import { SqliteDb } from '#persistence';
+import { SqliteEventStore } from '#event-store';
 import { projectorContract } from './projector.contract.js';
 
 describe('Projector on SQLite', () => {

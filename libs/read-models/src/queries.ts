@@ -1,5 +1,5 @@
-import { invalid } from '../../domain/src/index.js';
-import type { SqlDb, SqlValue } from '../../persistence/src/index.js';
+import { invalid } from '#domain';
+import type { SqlDb, SqlValue } from '#persistence';
 import type { AliasRow, ModelRow, QueueRow, VersionRow } from './rows.js';
 
 export interface Page<T> {

@@ -1,5 +1,5 @@
-import type { SqlDb } from '../../persistence/src/index.js';
-import type { EventStore } from '../../event-store/src/index.js';
+import type { SqlDb } from '#persistence';
+import type { EventStore } from '#event-store';
 import { Projector, type Projection } from './projector.js';
 import { READ_MODEL_TABLES, createReadModelTables, dropReadModelTables } from './tables.js';
 

@@ -3,8 +3,8 @@ import {
   type EventDataMap,
   type ModelEventType,
   type VersionState,
-} from '../../domain/src/index.js';
-import type { RecordedEvent } from '../../event-store/src/index.js';
+} from '#domain';
+import type { RecordedEvent } from '#event-store';
 
 /**
  * Read-model rows and the pure functions that evolve them, one event at a time. The projector

@@ -1,4 +1,4 @@
-import type { Dialect, SqlDb } from '../../persistence/src/index.js';
+import type { Dialect, SqlDb } from '#persistence';
 
 /** Live read models use prefix `rm_`; a rebuild-and-compare writes `rb_` tables beside them. */
 export type TablePrefix = 'rm_' | 'rb_';

@@ -1,4 +1,4 @@
-import type { SqlDb } from '../../persistence/src/index.js';
+import type { SqlDb } from '#persistence';
 
 /** Durable relay positions, in the same database as the events (the event store is the outbox); the table comes from the schema migrations. */
 export class RelayCheckpoints {

@@ -1,5 +1,5 @@
-import { modelNameOfStream, type Artifact, type EventDataMap, type Lineage, type ModelEventType } from '../../domain/src/index.js';
-import type { RecordedEvent } from '../../event-store/src/index.js';
+import { modelNameOfStream, type Artifact, type EventDataMap, type Lineage, type ModelEventType } from '#domain';
+import type { RecordedEvent } from '#event-store';
 
 export const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
 const TYPE_PREFIX = 'dev.model-ledger';

@@ -1,6 +1,6 @@
-import type { AppConfig } from '../../config/src/index.js';
-import type { EventStore } from '../../event-store/src/index.js';
-import { PostgresDb, type SqlDb } from '../../persistence/src/index.js';
+import type { AppConfig } from '#config';
+import type { EventStore } from '#event-store';
+import { PostgresDb, type SqlDb } from '#persistence';
 import { LocalLease, PgAdvisoryLease, type Lease } from './lease.js';
 import { KafkaPublisher } from './publisher.js';
 import { Relay } from './relay.js';

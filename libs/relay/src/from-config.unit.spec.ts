@@ -1,4 +1,4 @@
-import { ConfigError, validateConfig } from '../../config/src/index.js';
+import { ConfigError, validateConfig } from '#config';
 import { relayEnabled } from './from-config.js';
 
 describe('relay configuration', () => {

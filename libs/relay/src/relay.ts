@@ -1,7 +1,7 @@
-import { isModelStream } from '../../domain/src/index.js';
+import { isModelStream } from '#domain';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace, type Span } from '@opentelemetry/api';
-import type { EventStore } from '../../event-store/src/index.js';
-import type { SqlDb } from '../../persistence/src/index.js';
+import type { EventStore } from '#event-store';
+import type { SqlDb } from '#persistence';
 import { RelayCheckpoints } from './checkpoints.js';
 import type { Lease } from './lease.js';
 import { DEFAULT_TOPICS, toMessages, type CloudEventsMode, type OutboundMessage, type Publisher, type RelayTopics } from './publisher.js';

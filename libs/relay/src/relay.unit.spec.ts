@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore, type NewEvent } from '../../event-store/src/index.js';
-import { SqliteDb, uuidv7 } from '../../persistence/src/index.js';
+import { SqliteEventStore, type NewEvent } from '#event-store';
+import { SqliteDb, uuidv7 } from '#persistence';
 import { LocalLease } from './lease.js';
 import type { OutboundMessage, Publisher } from './publisher.js';
 import { Relay } from './relay.js';

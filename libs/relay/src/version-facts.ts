@@ -1,5 +1,5 @@
-import type { EventDataMap } from '../../domain/src/index.js';
-import type { EventStore, RecordedEvent } from '../../event-store/src/index.js';
+import type { EventDataMap } from '#domain';
+import type { EventStore, RecordedEvent } from '#event-store';
 import { toCloudEvent, versionOfEvent, type CloudEvent, type VersionFacts } from './cloudevents.js';
 
 /**

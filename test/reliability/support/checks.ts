@@ -1,6 +1,6 @@
-import type { EventStore, RecordedEvent } from '../../../libs/event-store/src/index.js';
-import type { SqlDb } from '../../../libs/persistence/src/index.js';
-import { rebuildAndCompare } from '../../../libs/read-models/src/index.js';
+import type { EventStore, RecordedEvent } from '#event-store';
+import type { SqlDb } from '#persistence';
+import { rebuildAndCompare } from '#read-models';
 import type { Received } from '../../support/kafka.js';
 import { firstSeenByKey } from '../../support/kafka.js';
 import type { History, Op } from './history.js';

@@ -1,6 +1,6 @@
 import { versionBody } from '../../support/app.js';
 import { attempt, sleep, type History } from './history.js';
-import type { RecordedEvent } from '../../../libs/event-store/src/index.js';
+import type { RecordedEvent } from '#event-store';
 
 /** What identifies each write of the load among the stored events. */
 export function loadMarker(e: RecordedEvent): string | undefined {

@@ -3,10 +3,10 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
+import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '#domain';
 import { KeyedMutex } from './keyed-mutex.js';
-import { envelopesOf, type EventStore, type RecordedEvent } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import { envelopesOf, type EventStore, type RecordedEvent } from '#event-store';
+import type { AppConfig } from '#config';
 import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 
 export const LINK_ISSUER = 'model-ledger/approval-link';

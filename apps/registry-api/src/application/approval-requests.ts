@@ -12,10 +12,10 @@ import {
   type ApproverDirectory,
   type PromotionPolicy,
   type RequestedLink,
-} from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, envelopesOf, type EventMetadata, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
-import { Mutex } from '../../../../libs/persistence/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+} from '#domain';
+import { WrongExpectedRevisionError, envelopesOf, type EventMetadata, type EventStore, type NewEvent } from '#event-store';
+import { Mutex } from '#persistence';
+import type { AppConfig } from '#config';
 import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 import { CommandService } from './command-service.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APPROVAL_REQUEST_STREAM_PREFIX, type ApprovalEventDataMap } from '../../../../libs/domain/src/index.js';
-import type { EventStore, RecordedEvent } from '../../../../libs/event-store/src/index.js';
+import { APPROVAL_REQUEST_STREAM_PREFIX, type ApprovalEventDataMap } from '#domain';
+import type { EventStore, RecordedEvent } from '#event-store';
 import { EVENT_STORE, ID_GENERATOR, type IdGenerator } from '../infrastructure/tokens.js';
 import { ApprovalRequests } from './approval-requests.js';
 

@@ -8,8 +8,8 @@ import {
   toModelEvent,
   type ModelState,
   type VersionState,
-} from '../../../../libs/domain/src/index.js';
-import type { EventStore, RecordedEvent, StreamCutter } from '../../../../libs/event-store/src/index.js';
+} from '#domain';
+import type { EventStore, RecordedEvent, StreamCutter } from '#event-store';
 import { EVENT_STORE, STREAM_CUTTER } from '../infrastructure/tokens.js';
 import { parseRfc3339 } from '../use-cases/shared/instant.js';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
-import { SqliteDb, uuidv7 } from '../../../../libs/persistence/src/index.js';
+import { SqliteEventStore, type NewEvent } from '#event-store';
+import { SqliteDb, uuidv7 } from '#persistence';
 import { AuditHistory } from './audit-history.js';
 
 /** A long stream on a real SQLite store: snapshot-assisted replay must equal a full replay at every cut. */

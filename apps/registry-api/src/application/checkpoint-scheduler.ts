@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Mutex } from '../../../../libs/persistence/src/index.js';
-import type { EventStore } from '../../../../libs/event-store/src/index.js';
-import { CHECKPOINT_STREAM, writeCheckpoint, type AuditKey } from '../../../../libs/audit/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import { Mutex } from '#persistence';
+import type { EventStore } from '#event-store';
+import { CHECKPOINT_STREAM, writeCheckpoint, type AuditKey } from '#audit';
+import type { AppConfig } from '#config';
 import { APP_CONFIG, AUDIT_KEY, EVENT_STORE } from '../infrastructure/tokens.js';
 
 /**

@@ -14,10 +14,10 @@ import {
   type ModelState,
   type PromotionPolicy,
   type RecordedModelEvent,
-} from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '../../../../libs/event-store/src/index.js';
-import { type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Projector } from '../../../../libs/read-models/src/index.js';
+} from '#domain';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '#event-store';
+import { type SqlDb } from '#persistence';
+import { Projector } from '#read-models';
 import { EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type IdGenerator } from '../infrastructure/tokens.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { RequestContext } from './request-context.js';

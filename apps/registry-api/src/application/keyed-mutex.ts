@@ -1,4 +1,4 @@
-import { Mutex } from '../../../../libs/persistence/src/index.js';
+import { Mutex } from '#persistence';
 
 /**
  * One critical section per key at a time in this process (a model's stream, a link's jti);

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import type { ApproverDirectory, NotificationChannel } from '../../../../libs/domain/src/index.js';
-import { OutboxChannel, SmtpChannel, WebhookChannel, type Channel, type Notification } from '../../../../libs/notifications/src/index.js';
-import { outboxEnabled, type AppConfig } from '../../../../libs/config/src/index.js';
+import type { ApproverDirectory, NotificationChannel } from '#domain';
+import { OutboxChannel, SmtpChannel, WebhookChannel, type Channel, type Notification } from '#notifications';
+import { outboxEnabled, type AppConfig } from '#config';
 import { APPROVERS, APP_CONFIG } from '../infrastructure/tokens.js';
 
 export const OUTBOX_FILE = join('outbox', 'approval-links.jsonl');

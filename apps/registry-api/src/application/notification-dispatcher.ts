@@ -14,12 +14,12 @@ import {
   type ApproverDirectory,
   type NotificationKind,
   type NotificationState,
-} from '../../../../libs/domain/src/index.js';
-import { WrongExpectedRevisionError, envelopesOf, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../libs/event-store/src/index.js';
-import type { Channel, Notification } from '../../../../libs/notifications/src/index.js';
-import { Mutex, PostgresDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { LocalLease, PgAdvisoryLease, RelayCheckpoints, type Lease } from '../../../../libs/relay/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+} from '#domain';
+import { WrongExpectedRevisionError, envelopesOf, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '#event-store';
+import type { Channel, Notification } from '#notifications';
+import { Mutex, PostgresDb, type SqlDb } from '#persistence';
+import { LocalLease, PgAdvisoryLease, RelayCheckpoints, type Lease } from '#relay';
+import type { AppConfig } from '#config';
 import { APPROVERS, APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, SQL_DB, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 import { ApprovalLinks, type IssuedLinkData } from './approval-links.js';
 import { ApprovalRequests } from './approval-requests.js';

@@ -1,9 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
-import { UnauthorizedError } from '../../../../libs/auth/src/index.js';
-import type { Actor } from '../../../../libs/domain/src/index.js';
-import { uuidv7 } from '../../../../libs/persistence/src/index.js';
+import type { AuthenticatedRequest } from '#auth';
+import { UnauthorizedError } from '#auth';
+import type { Actor } from '#domain';
+import { uuidv7 } from '#persistence';
 import { serverSpan } from '../http/request-telemetry.js';
 
 /** Who is asking and the tracing context the events will carry. */

@@ -1,9 +1,9 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
-import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '../../../../libs/audit/src/index.js';
-import { describeStore } from '../../../../libs/env-file/src/index.js';
-import { validateConfig, type AppConfig } from '../../../../libs/config/src/index.js';
+import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '#audit';
+import { describeStore } from '#env-file';
+import { validateConfig, type AppConfig } from '#config';
 import { openEventStore } from '../infrastructure/open-store.js';
 
 export const USAGE = `usage:

@@ -1,5 +1,5 @@
-import { loadEnvFile } from '../../../../libs/env-file/src/index.js';
-import { ConfigError } from '../../../../libs/config/src/index.js';
+import { loadEnvFile } from '#env-file';
+import { ConfigError } from '#config';
 import { runAuditCli, USAGE, UsageError } from './audit-cli.js';
 
 const args = process.argv.slice(2);

@@ -1,6 +1,6 @@
-import { PostgresDb, SqliteDb, describeMigration, migrate, MigrationError, type SqlDb } from '../../../../libs/persistence/src/index.js';
+import { PostgresDb, SqliteDb, describeMigration, migrate, MigrationError, type SqlDb } from '#persistence';
 import { join } from 'node:path';
-import { validateConfig, type AppConfig } from '../../../../libs/config/src/index.js';
+import { validateConfig, type AppConfig } from '#config';
 
 /** Where the store is, for the operator, without the password. */
 export function describeStore(config: AppConfig): string {

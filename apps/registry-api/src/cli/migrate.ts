@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../../libs/config/src/index.js';
+import { ConfigError } from '#config';
 import { runMigrateCli } from './migrate-cli.js';
 
 runMigrateCli(process.env, (line) => console.log(line))

@@ -1,6 +1,6 @@
-import { describeStore, loadEnvFile } from '../../../../libs/env-file/src/index.js';
-import { rebuildAndCompare } from '../../../../libs/read-models/src/index.js';
-import { ConfigError, validateConfig } from '../../../../libs/config/src/index.js';
+import { describeStore, loadEnvFile } from '#env-file';
+import { rebuildAndCompare } from '#read-models';
+import { ConfigError, validateConfig } from '#config';
 import { openEventStore } from '../infrastructure/open-store.js';
 
 function progressBar(position: number, head: number): void {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
-import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
+import type { AuthenticatedRequest } from '#auth';
 
 /**
  * Reads of the audit trail are logged (who read what), not appended to the event store: writing

@@ -4,8 +4,8 @@ import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, lastValueFrom } from 'rxjs';
-import { uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
+import { uuidv7, type SqlDb } from '#persistence';
+import type { AuthenticatedRequest } from '#auth';
 import { IDEMPOTENCY_KEY_PROPERTY } from '../application/request-context.js';
 import { ProblemException } from './problem.js';
 

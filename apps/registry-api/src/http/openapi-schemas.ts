@@ -1,4 +1,4 @@
-import { APPROVAL_STATUSES, ARTIFACT_FORMATS, STAGES } from '../../../../libs/domain/src/index.js';
+import { APPROVAL_STATUSES, ARTIFACT_FORMATS, STAGES } from '#domain';
 
 /**
  * Response schemas (OpenAPI 3.0) for the documented 2xx bodies, by component name. Free-form parts

@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import { storeUnavailable } from '../../../../libs/persistence/src/index.js';
+import { storeUnavailable } from '#persistence';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { isMlflowPath, sendMlflowError } from '../mlflow/mlflow-errors.js';
-import { DomainError, type ErrorDetail, type ErrorKind } from '../../../../libs/domain/src/index.js';
+import { DomainError, type ErrorDetail, type ErrorKind } from '#domain';
 import { PROBLEM_HEADERS } from './security-headers.js';
 
 export interface Problem {

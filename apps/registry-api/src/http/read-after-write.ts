@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, switchMap } from 'rxjs';
-import { Projector } from '../../../../libs/read-models/src/index.js';
+import { Projector } from '#read-models';
 import { ProblemException } from './problem.js';
 
 const WAIT_MS = 5000;

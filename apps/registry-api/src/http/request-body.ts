@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ErrorDetail } from '../../../../libs/domain/src/index.js';
+import type { ErrorDetail } from '#domain';
 import { isWellFormedText } from '../../../../libs/event-store/src/jcs.js';
 import { ProblemException } from './problem.js';
 

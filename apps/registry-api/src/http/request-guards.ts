@@ -1,6 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ErrorDetail } from '../../../../libs/domain/src/index.js';
+import type { ErrorDetail } from '#domain';
 import { isWellFormedText } from '../../../../libs/event-store/src/jcs.js';
 import { ProblemException } from './problem.js';
 

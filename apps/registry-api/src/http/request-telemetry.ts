@@ -12,9 +12,9 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import type { AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
+import type { AuthenticatedRequest } from '#auth';
 import { tracer } from '../application/tracing.js';
-import { redactUrl, requestLogContext } from '../../../../libs/observability/src/index.js';
+import { redactUrl, requestLogContext } from '#observability';
 
 const SERVER_SPAN = Symbol('serverSpan');
 type TracedRequest = FastifyRequest & { [SERVER_SPAN]?: Span };

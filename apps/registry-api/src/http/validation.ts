@@ -1,5 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import type { ErrorDetail } from '../../../../libs/domain/src/index.js';
+import type { ErrorDetail } from '#domain';
 import { ProblemException } from './problem.js';
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { EMPTY_APPROVER_DIRECTORY, approverDirectory, parseApproverDirectory, type ApproverDirectory } from '../../../../libs/domain/src/index.js';
-import { canonicalize } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import { EMPTY_APPROVER_DIRECTORY, approverDirectory, parseApproverDirectory, type ApproverDirectory } from '#domain';
+import { canonicalize } from '#event-store';
+import type { AppConfig } from '#config';
 
 export function directoryFromDocument(raw: unknown): ApproverDirectory {
   const doc = parseApproverDirectory(raw);

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../../../libs/config/src/index.js';
+import { validateConfig } from '#config';
 import { loadApproverDirectory } from './approvers-loader.js';
 
 describe('APPROVERS_FILE loading', () => {

@@ -1,10 +1,10 @@
 import { Logger, Module } from '@nestjs/common';
-import { devAuditKeyFile, loadAuditKey } from '../../../../libs/audit/src/index.js';
-import type { SqlDb } from '../../../../libs/persistence/src/index.js';
-import { AuditTrailQueries } from '../../../../libs/read-models/src/index.js';
+import { devAuditKeyFile, loadAuditKey } from '#audit';
+import type { SqlDb } from '#persistence';
+import { AuditTrailQueries } from '#read-models';
 import { AuditHistory } from '../application/audit-history.js';
 import { CheckpointScheduler } from '../application/checkpoint-scheduler.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import type { AppConfig } from '#config';
 import { AuditReadLog } from '../http/audit-read-log.js';
 import { AuditCheckpointsController } from '../use-cases/audit-checkpoints/audit-checkpoints.controller.js';
 import { AuditCheckpointsHandler } from '../use-cases/audit-checkpoints/audit-checkpoints.handler.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type SqlEventStore } from '../../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type SqlEventStore } from '#event-store';
+import { PostgresDb, SqliteDb, type SqlDb } from '#persistence';
+import type { AppConfig } from '#config';
 import type { Clock } from './tokens.js';
 
 /**

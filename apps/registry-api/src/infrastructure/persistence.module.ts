@@ -1,10 +1,10 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventStore, type StreamCutter } from '../../../../libs/event-store/src/index.js';
-import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Projector, RegistryQueries, upgradeProjections } from '../../../../libs/read-models/src/index.js';
-import { TokenVerifier, ensureDevSigningKey } from '../../../../libs/auth/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventStore, type StreamCutter } from '#event-store';
+import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '#persistence';
+import { Projector, RegistryQueries, upgradeProjections } from '#read-models';
+import { TokenVerifier, ensureDevSigningKey } from '#auth';
+import type { AppConfig } from '#config';
 import { IdempotencyStore } from '../http/idempotency.js';
 import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';

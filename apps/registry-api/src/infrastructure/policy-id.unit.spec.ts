@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parsePolicyDocument } from '../../../../libs/domain/src/index.js';
+import { parsePolicyDocument } from '#domain';
 import { policyFromDocument } from './policy-loader.js';
 
 /**

@@ -9,9 +9,9 @@ import {
   type RecordPolicy,
   type PolicyDocument,
   type PromotionPolicy,
-} from '../../../../libs/domain/src/index.js';
-import { canonicalize, decideAndAppend, type EventStore } from '../../../../libs/event-store/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+} from '#domain';
+import { canonicalize, decideAndAppend, type EventStore } from '#event-store';
+import type { AppConfig } from '#config';
 import type { IdGenerator } from './tokens.js';
 
 export type LoadedPolicy = PromotionPolicy & { readonly document: PolicyDocument; readonly contentHash: string; readonly source: string };

@@ -1,8 +1,8 @@
 import { Global, Inject, Logger, Module, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { EventStore } from '../../../../libs/event-store/src/index.js';
-import type { SqlDb } from '../../../../libs/persistence/src/index.js';
-import { Relay, relayEnabled, relayFromConfig } from '../../../../libs/relay/src/index.js';
-import type { AppConfig } from '../../../../libs/config/src/index.js';
+import type { EventStore } from '#event-store';
+import type { SqlDb } from '#persistence';
+import { Relay, relayEnabled, relayFromConfig } from '#relay';
+import type { AppConfig } from '#config';
 import { EVENT_STORE, SQL_DB } from './tokens.js';
 
 /** The relay of this process, or null when it runs elsewhere (apps/relay) or Kafka is not configured. */

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { TokenVerifier, type AuthenticatedRequest } from '../../../../libs/auth/src/index.js';
-import { hasScope } from '../../../../libs/domain/src/index.js';
+import { TokenVerifier, type AuthenticatedRequest } from '#auth';
+import { hasScope } from '#domain';
 import { MlflowError } from './mlflow-errors.js';
 
 export const MLFLOW_SCOPES = 'model-ledger:mlflow-scopes';

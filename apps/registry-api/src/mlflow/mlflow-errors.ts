@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from '../../../../libs/domain/src/index.js';
+import { DomainError } from '#domain';
 import { ProblemException } from '../http/problem.js';
 
 /**

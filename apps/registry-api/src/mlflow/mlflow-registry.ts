@@ -10,8 +10,8 @@ import {
   type ModelCommand,
   type ModelState,
   type VersionState,
-} from '../../../../libs/domain/src/index.js';
-import { RegistryQueries, type ModelRow } from '../../../../libs/read-models/src/index.js';
+} from '#domain';
+import { RegistryQueries, type ModelRow } from '#read-models';
 import { CommandService } from '../application/command-service.js';
 import type { RequestContext } from '../application/request-context.js';
 import { MlflowError, invalidParam } from './mlflow-errors.js';

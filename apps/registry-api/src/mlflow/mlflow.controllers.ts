@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../libs/domain/src/index.js';
+import { Public } from '#auth';
+import { Scopes } from '#domain';
 import { Ctx, type RequestContext } from '../application/request-context.js';
 import { MlflowAuthGuard, MlflowScopes } from './mlflow-auth.guard.js';
 import { MlflowErrorFilter } from './mlflow-errors.js';

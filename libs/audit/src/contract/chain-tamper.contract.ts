@@ -1,7 +1,7 @@
 import { generateKeyPair, exportJWK } from 'jose';
-import type { SqlDb } from '../../../persistence/src/index.js';
-import { uuidv7 } from '../../../persistence/src/index.js';
-import { hashInput, sha256Hex, canonicalize, type SqlEventStore } from '../../../event-store/src/index.js';
+import type { SqlDb } from '#persistence';
+import { uuidv7 } from '#persistence';
+import { hashInput, sha256Hex, canonicalize, type SqlEventStore } from '#event-store';
 import { signCheckpoint, writeCheckpoint, type CheckpointData } from '../checkpoint.js';
 import type { AuditKey } from '../audit-key.js';
 import { verifyStore } from '../verify.js';

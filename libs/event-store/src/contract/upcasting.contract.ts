@@ -1,6 +1,6 @@
-import { uuidv7, type SqlDb } from '../../../persistence/src/index.js';
-import { verifyStore } from '../../../audit/src/index.js';
-import type { UpcasterRegistry } from '../../../domain/src/index.js';
+import { uuidv7, type SqlDb } from '#persistence';
+import { verifyStore } from '#audit';
+import type { UpcasterRegistry } from '#domain';
 import type { NewEvent } from '../port.js';
 import type { SqlEventStore, StoreOptions } from '../sql-event-store.js';
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../../../../../libs/auth/src/index.js';
+import { Public } from '#auth';
 import { ApprovalPageHandler, type Refusal } from './approval-page.handler.js';
 import { approvalPage, noticePage } from './approval-page.view.js';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APPROVAL_SYSTEM_ACTOR, DomainError, productionVersion, type ApproverDirectory, type ModelState, type PromotionPolicy, type VersionState } from '../../../../../libs/domain/src/index.js';
-import { uuidv7 } from '../../../../../libs/persistence/src/index.js';
+import { APPROVAL_SYSTEM_ACTOR, DomainError, productionVersion, type ApproverDirectory, type ModelState, type PromotionPolicy, type VersionState } from '#domain';
+import { uuidv7 } from '#persistence';
 import { ApprovalLinks, LinkRefused, type IssuedLinkData, type LinkClaims } from '../../application/approval-links.js';
 import { CommandService } from '../../application/command-service.js';
 import { STATUS_OF_KIND } from '../../http/problem.js';
-import type { RecordedEvent } from '../../../../../libs/event-store/src/index.js';
+import type { RecordedEvent } from '#event-store';
 import { APPROVERS, POLICY } from '../../infrastructure/tokens.js';
 import type { ApprovalPageModel } from './approval-page.view.js';
 

@@ -1,4 +1,4 @@
-import type { GateResult, Requirement, VersionState } from '../../../../../libs/domain/src/index.js';
+import type { GateResult, Requirement, VersionState } from '#domain';
 
 /** Everything registered is untrusted text: it is escaped on the way into HTML, always. */
 export function escapeHtml(value: unknown): string {

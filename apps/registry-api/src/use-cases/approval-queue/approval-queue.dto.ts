@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
 import { Optional } from '../shared/validators.js';
-import { MODEL_NAME_PATTERN } from '../../../../../libs/domain/src/index.js';
+import { MODEL_NAME_PATTERN } from '#domain';
 import { PageQuery } from '../shared/paging.js';
 
 export class ApprovalQueueQuery extends PageQuery {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventStore } from '../../../../../libs/event-store/src/index.js';
-import { CHECKPOINT_STREAM, type CheckpointData } from '../../../../../libs/audit/src/index.js';
+import type { EventStore } from '#event-store';
+import { CHECKPOINT_STREAM, type CheckpointData } from '#audit';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
 
 export interface CheckpointView {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fold, initialModelState, invalid, notFound, toModelEvent } from '../../../../../libs/domain/src/index.js';
+import { fold, initialModelState, invalid, notFound, toModelEvent } from '#domain';
 import { AuditHistory, parseInstant, summarise } from '../../application/audit-history.js';
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { invalid } from '../../../../../libs/domain/src/index.js';
-import { AuditTrailQueries, type AuditOrder, type AuditRow } from '../../../../../libs/read-models/src/index.js';
+import { invalid } from '#domain';
+import { AuditTrailQueries, type AuditOrder, type AuditRow } from '#read-models';
 import { toAuditFilter, type AuditFilterQuery } from '../shared/audit-filters.js';
 
 /** The cursor carries the order it was made for, so it cannot be replayed in the other direction. */

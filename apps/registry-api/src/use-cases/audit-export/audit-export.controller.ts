@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import { ApiText2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RequireScopes } from '#auth';
+import { Scopes } from '#domain';
 import { AuditReadLog } from '../../http/audit-read-log.js';
 import { toAuditFilter } from '../shared/audit-filters.js';
 import { AuditExportQuery } from './audit-export.dto.js';

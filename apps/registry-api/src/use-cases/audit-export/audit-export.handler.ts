@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChainReader, ChainRow } from '../../../../../libs/event-store/src/index.js';
-import { AuditTrailQueries, type AuditFilter } from '../../../../../libs/read-models/src/index.js';
+import type { ChainReader, ChainRow } from '#event-store';
+import { AuditTrailQueries, type AuditFilter } from '#read-models';
 import { CHAIN_READER } from '../../infrastructure/tokens.js';
 
 const PAGE = 1000;

@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx } from '../../http/openapi.js';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
-import type { AuditKey } from '../../../../../libs/audit/src/index.js';
+import { RequireScopes } from '#auth';
+import { Scopes } from '#domain';
+import type { AuditKey } from '#audit';
 import { AuditReadLog } from '../../http/audit-read-log.js';
 import { AUDIT_KEY } from '../../infrastructure/tokens.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { notFound, type VersionState, parseRange, satisfies, compareVersionStrings } from '../../../../../libs/domain/src/index.js';
-import type { RecordedEvent } from '../../../../../libs/event-store/src/index.js';
+import { notFound, type VersionState, parseRange, satisfies, compareVersionStrings } from '#domain';
+import type { RecordedEvent } from '#event-store';
 import { AuditHistory, latestInStage, parseInstant, summarise } from '../../application/audit-history.js';
 import { CLOCK, type Clock } from '../../infrastructure/tokens.js';
 import { parseModelUri } from '../shared/model-uri.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { invalid } from '../../../../../libs/domain/src/index.js';
+import { invalid } from '#domain';
 import { AuditHistory, parseInstant, presentState, type Cut } from '../../application/audit-history.js';
 
 @Injectable()

@@ -2,7 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { Public } from '../../../../../libs/auth/src/index.js';
+import { Public } from '#auth';
 import { auditPage } from './audit-ui.page.js';
 
 /** The page itself holds no data, so it is public; every call it makes needs a token with audit:read. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { invalid } from '../../../../../libs/domain/src/index.js';
-import type { ChainReader, EventStore } from '../../../../../libs/event-store/src/index.js';
-import { verifyStore, type AuditKey, type VerifyReport } from '../../../../../libs/audit/src/index.js';
+import { invalid } from '#domain';
+import type { ChainReader, EventStore } from '#event-store';
+import { verifyStore, type AuditKey, type VerifyReport } from '#audit';
 import { AUDIT_KEY, CHAIN_READER, CLOCK, EVENT_STORE, type Clock } from '../../infrastructure/tokens.js';
 
 @Injectable()

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength } from 'class-validator';
-import { MODEL_NAME_PATTERN } from '../../../../../libs/domain/src/index.js';
+import { MODEL_NAME_PATTERN } from '#domain';
 import { IsStringRecord, Optional } from '../shared/validators.js';
 import { WithReason } from '../shared/reason.js';
 

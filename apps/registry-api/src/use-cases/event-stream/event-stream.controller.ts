@@ -2,9 +2,9 @@ import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiText2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
-import { CurrentActor, RequireScopes, type VerifiedActor } from '../../../../../libs/auth/src/index.js';
-import { MODEL_EVENT_TYPES, MODEL_NAME_PATTERN, Scopes } from '../../../../../libs/domain/src/index.js';
-import { CLOUDEVENT_TYPES } from '../../../../../libs/relay/src/index.js';
+import { CurrentActor, RequireScopes, type VerifiedActor } from '#auth';
+import { MODEL_EVENT_TYPES, MODEL_NAME_PATTERN, Scopes } from '#domain';
+import { CLOUDEVENT_TYPES } from '#relay';
 import { BASE_SECURITY_HEADERS } from '../../http/security-headers.js';
 import { EventStreamHandler, parseStreamFilter } from './event-stream.handler.js';
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { MODEL_NAME_PATTERN, MODEL_EVENT_TYPES, isModelStream } from '../../../../../libs/domain/src/index.js';
-import { subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '../../../../../libs/event-store/src/index.js';
-import { CLOUDEVENT_TYPES, VersionFactsLookup, cloudEventType, modelOfStream } from '../../../../../libs/relay/src/index.js';
+import { MODEL_NAME_PATTERN, MODEL_EVENT_TYPES, isModelStream } from '#domain';
+import { subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '#event-store';
+import { CLOUDEVENT_TYPES, VersionFactsLookup, cloudEventType, modelOfStream } from '#relay';
 import { ProblemException } from '../../http/problem.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
 

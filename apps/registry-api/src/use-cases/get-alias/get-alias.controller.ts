@@ -1,8 +1,8 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx } from '../../http/openapi.js';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RequireScopes } from '#auth';
+import { Scopes } from '#domain';
 import { AliasParams } from '../shared/params.js';
 import { GetAliasHandler } from './get-alias.handler.js';
 

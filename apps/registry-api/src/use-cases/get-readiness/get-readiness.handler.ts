@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { notFound, promotionChecklist, type PromotionPolicy, type PromotionTarget } from '../../../../../libs/domain/src/index.js';
+import { notFound, promotionChecklist, type PromotionPolicy, type PromotionTarget } from '#domain';
 import { CommandService } from '../../application/command-service.js';
 import { POLICY } from '../../infrastructure/tokens.js';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import { RegistryQueries } from '#read-models';
 import { presentVersion, requireVersionView } from '../shared/views.js';
 
 @Injectable()

@@ -2,13 +2,13 @@ import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../../../../../libs/auth/src/index.js';
-import type { EventStore } from '../../../../../libs/event-store/src/index.js';
-import { Projector } from '../../../../../libs/read-models/src/index.js';
+import { Public } from '#auth';
+import type { EventStore } from '#event-store';
+import { Projector } from '#read-models';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
 import { CommandService } from '../../application/command-service.js';
 import { RELAY } from '../../infrastructure/relay.module.js';
-import type { Relay } from '../../../../../libs/relay/src/index.js';
+import type { Relay } from '#relay';
 
 /** Projections count as stalled when they are behind and have not moved for this long. */
 const STALL_MS = 30_000;

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx } from '../../http/openapi.js';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RequireScopes } from '#auth';
+import { Scopes } from '#domain';
 import { Ctx, type RequestContext } from '../../application/request-context.js';
 import { VersionParams } from '../shared/params.js';
 import { IssueApprovalLinksDto } from './issue-approval-links.dto.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../../../../libs/domain/src/index.js';
+import { DomainError } from '#domain';
 import { ApprovalRequests } from '../../application/approval-requests.js';
 import { NotificationChannels } from '../../application/notification-channels.js';
 import type { RequestContext } from '../../application/request-context.js';

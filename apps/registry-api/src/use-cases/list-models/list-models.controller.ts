@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx } from '../../http/openapi.js';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RequireScopes } from '#auth';
+import { Scopes } from '#domain';
 import { ListModelsQuery } from './list-models.dto.js';
 import { ListModelsHandler } from './list-models.handler.js';
 

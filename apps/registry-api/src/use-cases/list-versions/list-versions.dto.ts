@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn} from 'class-validator';
 import { Optional } from '../shared/validators.js';
-import { APPROVAL_STATUSES, STAGES } from '../../../../../libs/domain/src/index.js';
+import { APPROVAL_STATUSES, STAGES } from '#domain';
 import { PageQuery } from '../shared/paging.js';
 
 export class ListVersionsQuery extends PageQuery {

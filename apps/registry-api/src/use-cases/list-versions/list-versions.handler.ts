@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { notFound } from '../../../../../libs/domain/src/index.js';
-import { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import { notFound } from '#domain';
+import { RegistryQueries } from '#read-models';
 import { presentVersion } from '../shared/views.js';
 import type { ListVersionsQuery } from './list-versions.dto.js';
 

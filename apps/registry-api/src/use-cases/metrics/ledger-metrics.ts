@@ -2,12 +2,12 @@ import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/comm
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import type { EventStore } from '../../../../../libs/event-store/src/index.js';
-import { Projector } from '../../../../../libs/read-models/src/index.js';
-import type { Relay } from '../../../../../libs/relay/src/index.js';
+import type { EventStore } from '#event-store';
+import { Projector } from '#read-models';
+import type { Relay } from '#relay';
 import { RELAY } from '../../infrastructure/relay.module.js';
 import { EVENT_STORE } from '../../infrastructure/tokens.js';
-import { metricReadersFromEnv, telemetryResource } from '../../../../../libs/observability/src/index.js';
+import { metricReadersFromEnv, telemetryResource } from '#observability';
 
 /** Stored event type → approval outcome label. */
 const APPROVAL_OUTCOMES: Record<string, string> = {

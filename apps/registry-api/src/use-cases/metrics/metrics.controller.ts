@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiText2xx } from '../../http/openapi.js';
-import { Public } from '../../../../../libs/auth/src/index.js';
+import { Public } from '#auth';
 import { MetricsHandler } from './metrics.handler.js';
 
 @ApiTags('health')

@@ -2,8 +2,8 @@ import { Controller, Delete, HttpCode, Param, Query, Res } from '@nestjs/common'
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx } from '../../http/openapi.js';
 import type { FastifyReply } from 'fastify';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { Scopes } from '../../../../../libs/domain/src/index.js';
+import { RequireScopes } from '#auth';
+import { Scopes } from '#domain';
 import { Ctx, type RequestContext } from '../../application/request-context.js';
 import { AliasParams } from '../shared/params.js';
 import { RemoveAliasQuery } from './remove-alias.dto.js';

@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiBody2xx, ApiProblems } from '../../http/openapi.js';
-import { RequireScopes } from '../../../../../libs/auth/src/index.js';
-import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, Scopes } from '../../../../../libs/domain/src/index.js';
+import { RequireScopes } from '#auth';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, Scopes } from '#domain';
 import { ResolveHandler } from './resolve.handler.js';
 
 /** The models:/ grammar parseModelUri accepts, for the OpenAPI document (ranges: ^ ~ >= <= > < = and x wildcards). */

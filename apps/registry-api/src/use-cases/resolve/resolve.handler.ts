@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { compareVersionStrings, invalid, notFound, parseRange, satisfies } from '../../../../../libs/domain/src/index.js';
-import { RegistryQueries, type VersionView } from '../../../../../libs/read-models/src/index.js';
+import { compareVersionStrings, invalid, notFound, parseRange, satisfies } from '#domain';
+import { RegistryQueries, type VersionView } from '#read-models';
 import { presentVersion } from '../shared/views.js';
 import { parseModelUri } from '../shared/model-uri.js';
 

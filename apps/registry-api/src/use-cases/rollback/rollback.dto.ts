@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
-import { SEMVER_PATTERN } from '../../../../../libs/domain/src/index.js';
+import { SEMVER_PATTERN } from '#domain';
 
 export class RollbackDto {
   @ApiProperty({ example: '1.0.0', description: 'A version that was in Production before' })

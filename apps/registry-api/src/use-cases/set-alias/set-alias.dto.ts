@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
-import { SEMVER_PATTERN } from '../../../../../libs/domain/src/index.js';
+import { SEMVER_PATTERN } from '#domain';
 import { WithReason } from '../shared/reason.js';
 
 export class SetAliasDto extends WithReason {

@@ -2,8 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
 import { Optional } from './validators.js';
 import { IsInstant } from './instant.js';
-import { MODEL_NAME_PATTERN, SEMVER_PATTERN } from '../../../../../libs/domain/src/index.js';
-import type { AuditFilter } from '../../../../../libs/read-models/src/index.js';
+import { MODEL_NAME_PATTERN, SEMVER_PATTERN } from '#domain';
+import type { AuditFilter } from '#read-models';
 import { parseInstant } from '../../application/audit-history.js';
 
 /** Filters shared by GET /v1/audit/events and GET /v1/audit/export. */

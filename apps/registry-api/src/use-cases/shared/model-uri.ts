@@ -1,4 +1,4 @@
-import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, invalid, parseRange } from '../../../../../libs/domain/src/index.js';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN, STAGES, invalid, parseRange } from '#domain';
 
 /** `models:/…` URIs, as MLflow clients write them; read by resolve and audit-resolve. */
 export type ModelUri =

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN } from '../../../../../libs/domain/src/index.js';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, SEMVER_PATTERN } from '#domain';
 
 export class ModelParams {
   @ApiProperty({ example: 'churn', pattern: MODEL_NAME_PATTERN.source })

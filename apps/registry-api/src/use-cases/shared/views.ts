@@ -1,6 +1,6 @@
-import type { ModelView, VersionView } from '../../../../../libs/read-models/src/index.js';
-import { notFound } from '../../../../../libs/domain/src/index.js';
-import type { RegistryQueries } from '../../../../../libs/read-models/src/index.js';
+import type { ModelView, VersionView } from '#read-models';
+import { notFound } from '#domain';
+import type { RegistryQueries } from '#read-models';
 
 /** The public shape of a version (field order is what clients see). */
 export function presentVersion(v: VersionView, position?: number) {
