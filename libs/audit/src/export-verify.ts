@@ -2,20 +2,8 @@ import type { JWK } from 'jose';
 import { canonicalize, GENESIS_HASH, type ChainRow } from '#event-store';
 import { ChainVerifier, type VerifyReport } from './verify.js';
 
-/** An NDJSON export record (see the export endpoint): the envelope plus prevHash and hash. */
-export interface ExportRecord {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  recordedAt: string;
-  schemaVersion: number;
-  data: unknown;
-  metadata: unknown;
-  prevHash: string;
-  hash: string;
-}
+/** An NDJSON export record (see the export endpoint): the chain row with data and metadata as JSON values. */
+export type ExportRecord = Omit<ChainRow, 'dataJcs' | 'metadataJcs'> & { data: unknown; metadata: unknown };
 
 /**
  * Verifies an NDJSON export offline, line by line (constant memory). Every record must hash to
