@@ -73,49 +73,63 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
     if (events.length === 0) throw new Error('append needs at least one event');
     const result = await this.db.transaction(async (tx) => {
       await this.lockForAppend(tx);
-      // One read for everything the append checks: the stream's revision, the global head and its
-      // hash, and whether any of these ids was stored before (a retry) — fewer round trips per append.
-      const ids = events.map((e) => e.id);
-      const [state] = await tx.query<{ rev: number | null; pos: number | null; hash: string | null; seen: number }>(
-        `SELECT (SELECT max(revision) FROM events WHERE stream = ?) AS rev,
-                (SELECT position FROM events ORDER BY position DESC LIMIT 1) AS pos,
-                (SELECT hash FROM events ORDER BY position DESC LIMIT 1) AS hash,
-                (SELECT count(*) FROM events WHERE id IN (${ids.map(() => '?').join(', ')})) AS seen`,
-        [stream, ...ids],
-      );
-      if (Number(state.seen) > 0) {
-        const replay = await this.findIdempotentReplay(tx, stream, events, options.expectedRevision);
-        if (replay) return { ...replay, appended: false };
-      }
-      const current = state.rev === null ? -1 : Number(state.rev);
-      const expected = options.expectedRevision;
-      if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
-        throw new WrongExpectedRevisionError(stream, expected, current);
-      }
-      // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
-      let position = state.pos === null ? 0 : Number(state.pos);
-      let prevHash = state.hash ?? GENESIS_HASH;
-      let revision = current;
-      const recordedAt = this.clock.now().toISOString();
-      const rows: SqlValue[] = [];
-      for (const e of events) {
-        position += 1;
-        revision += 1;
-        // The canonical text is what gets hashed and what gets stored, so the stored bytes are the hashed bytes.
-        const dataJcs = canonicalize(e.data);
-        const metadataJcs = canonicalize(e.metadata);
-        const fields = { id: e.id, type: e.type, stream, revision, position, recordedAt, schemaVersion: e.schemaVersion, prevHash };
-        const hash = sha256Hex(hashInput(fields, dataJcs, metadataJcs));
-        rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, dataJcs, metadataJcs, recordedAt, prevHash, hash);
-        prevHash = hash;
-      }
-      const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
-      await this.beforeCommit(tx);
-      return { revision, position, appended: true };
+      return this.appendInTransaction(tx, stream, events, options.expectedRevision);
     });
     if (result.appended) this.notifyListeners();
     return { revision: result.revision, position: result.position };
+  }
+
+  /**
+   * One append inside a transaction that already holds the append lock: checks (retry, duplicate
+   * id, expected revision) and writes the events with one INSERT, or throws having written
+   * nothing. Reads see what earlier appends of the same transaction wrote, so several appends can
+   * share one transaction (SQLite's group commit) and each still fails alone.
+   */
+  protected async appendInTransaction(
+    tx: SqlExecutor,
+    stream: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult & { appended: boolean }> {
+    // One read for everything the append checks: the stream's revision, the global head and its
+    // hash, and whether any of these ids was stored before (a retry) — fewer round trips per append.
+    const ids = events.map((e) => e.id);
+    const [state] = await tx.query<{ rev: number | null; pos: number | null; hash: string | null; seen: number }>(
+      `SELECT (SELECT max(revision) FROM events WHERE stream = ?) AS rev,
+              (SELECT position FROM events ORDER BY position DESC LIMIT 1) AS pos,
+              (SELECT hash FROM events ORDER BY position DESC LIMIT 1) AS hash,
+              (SELECT count(*) FROM events WHERE id IN (${ids.map(() => '?').join(', ')})) AS seen`,
+      [stream, ...ids],
+    );
+    if (Number(state.seen) > 0) {
+      const replay = await this.findIdempotentReplay(tx, stream, events, expected);
+      if (replay) return { ...replay, appended: false };
+    }
+    const current = state.rev === null ? -1 : Number(state.rev);
+    if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
+      throw new WrongExpectedRevisionError(stream, expected, current);
+    }
+    // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
+    let position = state.pos === null ? 0 : Number(state.pos);
+    let prevHash = state.hash ?? GENESIS_HASH;
+    let revision = current;
+    const recordedAt = this.clock.now().toISOString();
+    const rows: SqlValue[] = [];
+    for (const e of events) {
+      position += 1;
+      revision += 1;
+      // The canonical text is what gets hashed and what gets stored, so the stored bytes are the hashed bytes.
+      const dataJcs = canonicalize(e.data);
+      const metadataJcs = canonicalize(e.metadata);
+      const fields = { id: e.id, type: e.type, stream, revision, position, recordedAt, schemaVersion: e.schemaVersion, prevHash };
+      const hash = sha256Hex(hashInput(fields, dataJcs, metadataJcs));
+      rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, dataJcs, metadataJcs, recordedAt, prevHash, hash);
+      prevHash = hash;
+    }
+    const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
+    await this.beforeCommit(tx);
+    return { revision, position, appended: true };
   }
 
   /** A retried append (same ids, same expected revision) returns the first outcome instead of failing or duplicating. */
