@@ -59,6 +59,13 @@ export interface AppendResult {
   position: number;
 }
 
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 export interface ReadStreamOptions {
   fromRevision?: number;
   /** Include only events at or before this global position (time travel). */
@@ -73,6 +80,11 @@ export interface ReadAllOptions {
 
 export interface EventStore {
   append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /**
+   * Several streams in one transaction, in the order given: all land or none (each checked
+   * against its expected revision). One result per stream.
+   */
+  appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Highest position visible to readers (0 when empty). */
