@@ -102,16 +102,19 @@ export class LedgerMetrics implements OnModuleDestroy {
     this.instrumentStore(store);
   }
 
-  /** Every append of this process (commands, approval links, policy, checkpoints) passes here. */
+  /**
+   * Every append of this process (commands, approvals, policy, checkpoints) passes here: the SQL
+   * store's single-stream append is an appendAll of one part, so wrapping appendAll counts both once.
+   */
   private instrumentStore(store: EventStore): void {
-    const append = store.append.bind(store);
-    store.append = async (stream, events, options) => {
+    const appendAll = store.appendAll.bind(store);
+    store.appendAll = async (appends) => {
       const started = performance.now();
       let outcome = 'ok';
       try {
-        const result = await append(stream, events, options);
-        for (const e of events) this.eventAppended(e.type, e.data);
-        return result;
+        const results = await appendAll(appends);
+        for (const a of appends) for (const e of a.events) this.eventAppended(e.type, e.data);
+        return results;
       } catch (err) {
         outcome = err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : 'error';
         throw err;
