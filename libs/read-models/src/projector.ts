@@ -120,7 +120,8 @@ export interface Projection {
 export const registryProjection: Projection = {
   name: 'registry',
   // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
-  version: 2,
+  // 3: version rows are built by the domain's evolveVersion (same facts, the domain's field order).
+  version: 3,
   tables: ['models', 'versions', 'aliases'],
   async apply(rows, e) {
     const model = modelOf(e);
