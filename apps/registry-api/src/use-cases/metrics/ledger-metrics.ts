@@ -77,8 +77,7 @@ export class LedgerMetrics implements OnModuleDestroy {
       o.observe(Math.max(0, this.projector.status().position));
     });
     m.createObservableGauge('model_ledger_projection_lag_events', { description: 'Events not yet in the read models' }).addCallback(async (o) => {
-      const head = await this.store.headPosition();
-      o.observe(Math.max(0, head - Math.max(0, this.projector.status().position)));
+      o.observe((await this.projector.lag()).events);
     });
     if (this.relay) {
       const relay = this.relay;
