@@ -49,7 +49,7 @@ describe('Idempotency-Key claims left by a dead process', () => {
     const key = 'never-landed';
     const body = { ...versionBody('x', 3), version: undefined };
     // The dead process claimed the key and died before appending anything; its lease ran out.
-    const { keyHash, requestHash } = idempotencyHashes('alice', 'POST', '/v1/models/churn/versions', key, JSON.parse(JSON.stringify(body)));
+    const { keyHash, requestHash } = idempotencyHashes({ sub: 'alice', scopes: ['registry:read', 'registry:write'] }, 'POST', '/v1/models/churn/versions', key, JSON.parse(JSON.stringify(body)));
     await db.run(`INSERT INTO idempotency_keys (key_hash, request_hash, state, created_at, owner, lease_until) VALUES (?, ?, 'running', ?, 'dead-process', ?)`, [
       keyHash,
       requestHash,

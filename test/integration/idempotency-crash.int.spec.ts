@@ -140,7 +140,7 @@ async function crashScenario(env: Record<string, string>, openStore: (dataDir: s
 
     // What the dead process left: which unanswered keys had landed.
     const eventKey = (s: Sent) => {
-      const h = idempotencyHashes('writer', 'POST', `/v1/models/${s.model}/versions`, s.key, s.body);
+      const h = idempotencyHashes({ sub: 'writer', scopes: ['registry:read', 'registry:write'] }, 'POST', `/v1/models/${s.model}/versions`, s.key, s.body);
       return eventIdempotencyKey(h.keyHash, h.requestHash);
     };
     const landedAtKill = new Map<string, string>();

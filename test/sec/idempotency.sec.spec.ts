@@ -1,7 +1,7 @@
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { IdempotencyStore } from '../../apps/registry-api/src/http/idempotency.js';
 import type { SqlDb } from '#persistence';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 
 /** Issue 8 row #4: Idempotency-Key on unauthenticated calls, replays that must answer, retention. */
 describe('Idempotency-Key attacks', () => {
@@ -81,5 +81,32 @@ describe('Idempotency-Key attacks', () => {
     const other = await t.call('POST', '/v1/models', { token, body: { name: 'kept2' }, headers: { 'idempotency-key': 'R1' } });
     expect(other.status).toBe(201);
     expect(await t.store.readStream('model-kept2')).toHaveLength(1);
+  });
+  test('a replay does not lend a scope the token no longer has: same subject, fewer scopes, same key → decided again and refused', async () => {
+    const alice = await t.token('alice', ['registry:read', 'registry:write']);
+    const bob = await t.token('bob', ['registry:read', 'approvals:write']);
+    const released = await t.token('rel', ['registry:read', 'registry:write', 'registry:promote']);
+    const downgraded = await t.token('rel', ['registry:read', 'registry:write']);
+    expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'guarded' } })).status).toBe(201);
+    expect((await t.call('POST', '/v1/models/guarded/versions', { token: alice, body: versionBody('1.0.0', 7) })).status).toBe(201);
+    expect((await t.call('POST', '/v1/models/guarded/versions/1.0.0/approvals', { token: bob, body: { decision: 'approve' } })).status).toBe(201);
+
+    const promote = (token: string) =>
+      t.call('POST', '/v1/models/guarded/versions/1.0.0/transitions', { token, body: { stage: 'Production' }, headers: { 'idempotency-key': 'P1' } });
+    const first = await promote(released);
+    expect(first.status).toBe(200);
+    const events = (await t.store.readStream('model-guarded')).length;
+
+    const replayWithFewerScopes = await promote(downgraded);
+    expect(replayWithFewerScopes.status).toBe(403);
+    expect(replayWithFewerScopes.body).toMatchObject({ code: 'MISSING_SCOPE', requiredScope: 'registry:promote' });
+    expect(replayWithFewerScopes.headers.get('idempotent-replayed')).toBeNull();
+    expect(await t.store.readStream('model-guarded')).toHaveLength(events);
+
+    // The token that made the request still gets its answer back.
+    const replay = await promote(released);
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(first.body);
   });
 });

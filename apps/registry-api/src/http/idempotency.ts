@@ -139,9 +139,22 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 /** What the command stamps on its events' metadata: the key and the body, so another body under the same key never matches. */
 export const eventIdempotencyKey = (keyHash: string, requestHash: string): string => sha256(`${keyHash}:${requestHash}`);
 
-/** The row key (who, what route, which key) and the body's hash under which a request is remembered. */
-export function idempotencyHashes(sub: string, method: string, url: string, key: string, body: unknown): { keyHash: string; requestHash: string } {
-  return { keyHash: sha256(JSON.stringify([sub, method, url, key])), requestHash: sha256(JSON.stringify(body ?? null)) };
+/**
+ * The row key (who with which scopes, what route, which key) and the body's hash under which a
+ * request is remembered. The scopes are part of the key because some rules are checked by the
+ * decider, not the guard (entering Production needs registry:promote): a replay skips the decider,
+ * so the same subject with fewer scopes must not get the stored answer. With other scopes the
+ * request is a new one and is decided again under them.
+ */
+export function idempotencyHashes(
+  caller: { sub: string; scopes: readonly string[] },
+  method: string,
+  url: string,
+  key: string,
+  body: unknown,
+): { keyHash: string; requestHash: string } {
+  const scopes = [...new Set(caller.scopes)].sort();
+  return { keyHash: sha256(JSON.stringify([caller.sub, scopes, method, url, key])), requestHash: sha256(JSON.stringify(body ?? null)) };
 }
 
 @Injectable()
@@ -168,7 +181,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleDestroy 
       throw new ProblemException({ status: 400, code: 'VALIDATION_FAILED', detail: 'Idempotency-Key is longer than 200 characters', errors: [{ field: 'Idempotency-Key', rule: 'maxLength', message: 'at most 200 characters' }] });
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const { keyHash, requestHash } = idempotencyHashes(req.actor.sub, req.method, req.url, key, req.body);
+    const { keyHash, requestHash } = idempotencyHashes(req.actor, req.method, req.url, key, req.body);
     return from(
       (async () => {
         const claim = await this.keys.claim(keyHash, requestHash, new Date());
