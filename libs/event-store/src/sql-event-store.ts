@@ -71,11 +71,16 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
   protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
 
   async append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
-    const [result] = await this.appendAll([{ stream, events, expectedRevision: options.expectedRevision }]);
+    const [result] = await this.appendInOneTransaction([{ stream, events, expectedRevision: options.expectedRevision }]);
     return result;
   }
 
-  async appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+  appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    return this.appendInOneTransaction(appends);
+  }
+
+  /** Both entry points share it (and stay separate, so wrapping one never wraps the other). */
+  private async appendInOneTransaction(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     if (appends.length === 0 || appends.some((a) => a.events.length === 0)) throw new Error('append needs at least one event');
     const results = await this.db.transaction(async (tx) => {
       await this.lockForAppend(tx);

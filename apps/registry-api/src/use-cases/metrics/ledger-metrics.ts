@@ -101,19 +101,15 @@ export class LedgerMetrics implements OnModuleDestroy {
     this.instrumentStore(store);
   }
 
-  /**
-   * Every append of this process (commands, approvals, policy, checkpoints) passes here: the SQL
-   * store's single-stream append is an appendAll of one part, so wrapping appendAll counts both once.
-   */
+  /** Every append of this process (commands, approvals, policy, checkpoints) passes here: single- or multi-stream. */
   private instrumentStore(store: EventStore): void {
-    const appendAll = store.appendAll.bind(store);
-    store.appendAll = async (appends) => {
+    const timed = async <T>(events: readonly { type: string; data: unknown }[], append: () => Promise<T>): Promise<T> => {
       const started = performance.now();
       let outcome = 'ok';
       try {
-        const results = await appendAll(appends);
-        for (const a of appends) for (const e of a.events) this.eventAppended(e.type, e.data);
-        return results;
+        const result = await append();
+        for (const e of events) this.eventAppended(e.type, e.data);
+        return result;
       } catch (err) {
         outcome = err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : 'error';
         throw err;
@@ -121,6 +117,10 @@ export class LedgerMetrics implements OnModuleDestroy {
         this.appendDuration.record((performance.now() - started) / 1000, { outcome });
       }
     };
+    const append = store.append.bind(store);
+    const appendAll = store.appendAll.bind(store);
+    store.append = (stream, events, options) => timed(events, () => append(stream, events, options));
+    store.appendAll = (appends) => timed(appends.flatMap((a) => a.events), () => appendAll(appends));
   }
 
   private eventAppended(type: string, data: unknown): void {
