@@ -1,10 +1,10 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { openLedgerStore } from '#event-store';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
 import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '#audit';
 import { describeStore } from '#env-file';
 import { validateConfig, type AppConfig } from '#config';
-import { openEventStore } from '../infrastructure/open-store.js';
 
 export const USAGE = `usage:
   npm run audit -- verify [--from N] [--to N] [--jwks keys.json] [--json]
@@ -62,7 +62,7 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       // Which store was checked, on stderr so --json output stays one JSON document.
       process.stderr.write(`${describeStore(config, envFile)}\n`);
       const clock = { now: () => new Date() };
-      const { db, store } = await openEventStore(config, clock);
+      const { db, store } = await openLedgerStore(config, clock);
       try {
         const report = await verifyStore(store, jwks, { from, to });
         out(json ? JSON.stringify(report, null, 2) : describeReport(report));
