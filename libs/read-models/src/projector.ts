@@ -120,7 +120,7 @@ export interface Projection {
 export const registryProjection: Projection = {
   name: 'registry',
   // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
-  // 3: version rows are built by the domain's evolveVersion (same facts, the domain's field order).
+  // 3: model and version rows are mapped from the domain's evolveModelHeader / evolveVersion (same facts, other field order).
   version: 3,
   tables: ['models', 'versions', 'aliases'],
   async apply(rows, e) {

@@ -1,6 +1,9 @@
 import {
   MODEL_EVENT_TYPES,
+  evolveModelHeader,
   evolveVersion,
+  initialModelState,
+  type ModelHeader,
   modelNameOfStream,
   toModelEvent,
   type EventDataMap,
@@ -81,41 +84,34 @@ function data<K extends ModelEventType>(e: RecordedEvent, _type: K): EventDataMa
   return e.data as EventDataMap[K];
 }
 
+/** A model row: the domain's model-level evolve (`evolveModelHeader`) builds it, this maps it. */
 export function evolveModelRow(row: ModelRow | undefined, e: RecordedEvent): ModelRow | undefined {
-  if (e.type === 'ModelCreated') {
-    const d = data(e, 'ModelCreated');
-    return {
-      name: d.name,
-      ...(d.description !== undefined ? { description: d.description } : {}),
-      owners: d.owners,
-      tags: d.tags,
-      createdBy: e.metadata.actor.sub,
-      createdAt: e.recordedAt,
-      updatedAt: e.recordedAt,
-      versionCount: 0,
-      position: e.position,
-    };
-  }
-  if (!row) return row;
-  const touched = { ...row, updatedAt: e.recordedAt, position: e.position };
-  switch (e.type) {
-    case 'VersionRegistered':
-      return { ...touched, versionCount: row.versionCount + 1 };
-    case 'ModelTagSet': {
-      const d = data(e, 'ModelTagSet');
-      return { ...touched, tags: { ...row.tags, [d.key]: d.value } };
-    }
-    case 'ModelTagDeleted': {
-      const { [data(e, 'ModelTagDeleted').key]: _gone, ...tags } = row.tags;
-      return { ...touched, tags };
-    }
-    case 'ModelDescriptionUpdated':
-      return { ...touched, description: data(e, 'ModelDescriptionUpdated').description };
-    case 'ModelDeleted':
-      return { ...touched, deleted: { by: e.metadata.actor.sub, at: e.recordedAt } };
-    default:
-      return touched;
-  }
+  const model = modelOf(e);
+  if (!model || !(MODEL_EVENT_TYPES as readonly string[]).includes(e.type)) return row;
+  if (!row && e.type !== 'ModelCreated') return row;
+  const before: ModelHeader = row ? modelHeaderOf(row) : { ...initialModelState(model), registeredCount: 0 };
+  const after = evolveModelHeader(before, toModelEvent(e));
+  return after.exists ? modelRowOf(after, e.position) : row;
+}
+
+/** The row keeps no revision (the aggregate's bookkeeping). */
+function modelHeaderOf({ versionCount, position: _position, ...m }: ModelRow): ModelHeader {
+  return { ...m, exists: true, registeredCount: versionCount, revision: -1 };
+}
+
+function modelRowOf(m: ModelHeader, position: number): ModelRow {
+  return {
+    name: m.name,
+    ...(m.description !== undefined ? { description: m.description } : {}),
+    owners: m.owners,
+    tags: m.tags,
+    createdBy: m.createdBy!,
+    createdAt: m.createdAt!,
+    updatedAt: m.updatedAt!,
+    versionCount: m.registeredCount ?? 0,
+    ...(m.deleted ? { deleted: m.deleted } : {}),
+    position,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { evolveVersion, fold, initialModelState, modelStreamName, toModelEvent, type VersionState } from '#domain';
 import type { RecordedEvent } from '#event-store';
-import { evolveVersionRow, type VersionRow } from './rows.js';
+import { evolveModelRow, evolveVersionRow, type ModelRow, type VersionRow } from './rows.js';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
@@ -40,6 +40,11 @@ function history(): RecordedEvent[] {
   push('VersionDeleted', { version: '1.1.0' });
   registered('1.2.0', 3);
   push('RolledBack', { fromVersion: '1.2.0', toVersion: '1.0.0' });
+  push('ModelTagSet', { key: 'tier', value: 'gold' });
+  push('ModelTagDeleted', { key: 'tier' });
+  push('ModelTagSet', { key: 'domain', value: 'risk' });
+  push('ModelDescriptionUpdated', { description: 'churn model' });
+  push('ModelDeleted', { name: 'churn' });
   return out;
 }
 
@@ -90,5 +95,29 @@ describe('version rows are the domain fold, mapped', () => {
     const v = fold(initialModelState('churn'), events.slice(0, 3).map(toModelEvent)).versions['1.0.0'] as VersionState;
     expect(evolveVersion(v, toModelEvent(otherVersion), 2)).toBe(v);
     expect(evolveVersion(undefined, toModelEvent(aliasSet), 1)).toBeUndefined();
+  });
+
+  test('the model row equals the model in a fresh fold (without versions and bookkeeping), at its last event', () => {
+    const events = history();
+    const state = fold(initialModelState('churn'), events.map(toModelEvent));
+    let row: ModelRow | undefined;
+    for (const e of events) row = evolveModelRow(row, e);
+    expect(stored(row)).toEqual(
+      stored({
+        name: 'churn',
+        description: state.description,
+        owners: state.owners,
+        tags: state.tags,
+        createdBy: state.createdBy,
+        createdAt: state.createdAt,
+        updatedAt: state.updatedAt,
+        versionCount: state.registeredCount,
+        deleted: state.deleted,
+        position: events[events.length - 1].position,
+      }),
+    );
+    expect(row).toMatchObject({ versionCount: 3, tags: { domain: 'risk' }, description: 'churn model', deleted: { by: 'alice' } });
+    // Nothing before the model exists.
+    expect(evolveModelRow(undefined, events[1])).toBeUndefined();
   });
 });

@@ -536,6 +536,21 @@ export function evolve(state: ModelState, event: RecordedModelEvent): ModelState
   return fold(state, [event]);
 }
 
+/** A model without its versions, aliases and digests: what a listing of models shows. */
+export type ModelHeader = Omit<ModelState, 'versions' | 'aliases' | 'digests'>;
+
+/**
+ * The model-level evolve: a model's header after one event of its stream, by the same code as
+ * the model's fold. `registeredCount` must be set (0 before the first version) for the header to
+ * count versions without holding them.
+ */
+export function evolveModelHeader(header: ModelHeader, event: RecordedModelEvent): ModelHeader {
+  const draft: Draft = { ...header, versions: {}, aliases: {}, digests: {} };
+  apply(draft, event);
+  const { versions: _versions, aliases: _aliases, digests: _digests, ...next } = draft;
+  return next;
+}
+
 /**
  * The per-version evolve: one version's state after one event of its model's stream, by the same
  * code as the model's fold (so a read model built from it cannot drift). The same object when the
