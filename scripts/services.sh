@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Local backing services for model-ledger, without Docker.
 #
-#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit] [mlflow-client] [jaeger]   (default: postgres kafka)
+#   scripts/services.sh up     [postgres] [kafka] [chromium] [mailpit] [mlflow-client] [jaeger] [wrk]   (default: postgres kafka)
 #   scripts/services.sh down   [postgres] [kafka] [mailpit] [jaeger]              (default: postgres kafka)
-#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit] [mlflow-client] [jaeger]   (exit 1 if any is not up)
+#   scripts/services.sh status [postgres] [kafka] [chromium] [mailpit] [mlflow-client] [jaeger] [wrk]   (exit 1 if any is not up)
 #   scripts/services.sh env                                    (print the env lines only)
 #   scripts/services.sh kafka-kill    SIGKILL the broker (failure tests)
 #   scripts/services.sh kafka-start   start the broker again, keeping its data
@@ -433,6 +433,22 @@ chromium_status() {
   else echo "chromium: not installed"; return 1; fi
 }
 
+# ---------------------------------------------------------------- wrk (HTTP load for npm run bench)
+wrk_up() {
+  if command -v wrk >/dev/null 2>&1; then
+    log "wrk present: $(command -v wrk)"
+  else
+    apt_install wrk
+    command -v wrk >/dev/null 2>&1 || die "wrk installed but not on PATH"
+    log "wrk installed"
+  fi
+}
+
+wrk_status() {
+  if command -v wrk >/dev/null 2>&1; then echo "wrk: installed ($(command -v wrk))"
+  else echo "wrk: not installed"; return 1; fi
+}
+
 # ---------------------------------------------------------------- mailpit
 mailpit_build() {
   # Built once per version; the stamp says which version the cached binary is.
@@ -640,7 +656,7 @@ main() {
   [ $# -gt 0 ] && shift
   local comps=("$@") c rc=0
   for c in "${comps[@]}"; do
-    case $c in postgres|kafka|chromium|mailpit|mlflow-client|jaeger) ;; *) usage; die "unknown component '$c'";; esac
+    case $c in postgres|kafka|chromium|mailpit|mlflow-client|jaeger|wrk) ;; *) usage; die "unknown component '$c'";; esac
   done
 
   case $cmd in
@@ -658,7 +674,7 @@ main() {
         case $c in
           postgres) postgres_down ;;
           kafka) kafka_stop TERM ;;
-          chromium|mlflow-client) log "$c is only a package; nothing to stop" ;;
+          chromium|mlflow-client|wrk) log "$c is only a package; nothing to stop" ;;
           mailpit) mailpit_down ;;
           jaeger) jaeger_down ;;
         esac

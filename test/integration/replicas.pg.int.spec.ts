@@ -1,3 +1,4 @@
+import { ResolveCache } from '../../apps/registry-api/src/use-cases/resolve/resolve-cache.js';
 import { describePg } from '../support/pg.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 
@@ -31,6 +32,35 @@ describePg('two replicas on one PostgreSQL database', () => {
     expect(future.headers.get('retry-after')).toBe('1');
     const bad = await b.call('GET', '/v1/models/fresh', { token: writer, headers: { 'x-min-position': 'soon' } });
     expect(bad.status).toBe(400);
+  });
+
+  test("a resolve cached on one replica is forgotten when the other replica changes the model (NOTIFY, no X-Min-Position)", async () => {
+    const admin = await a.token('admin', ['registry:read', 'registry:write', 'gates:write', 'approvals:write', 'registry:promote']);
+    const bob = await a.token('bob', ['registry:read', 'approvals:write']);
+    const reader = await a.token('reader', ['registry:read']);
+    expect((await a.call('POST', '/v1/models', { token: admin, body: { name: 'churn' } })).status).toBe(201);
+    expect((await a.call('POST', '/v1/models/churn/versions', { token: admin, body: versionBody('1.0.0', 1) })).status).toBe(201);
+    expect((await a.call('POST', '/v1/models/churn/versions/1.0.0/approvals', { token: bob, body: { decision: 'approve' } })).status).toBe(201);
+    const promoted = await a.call('POST', '/v1/models/churn/versions/1.0.0/transitions', { token: admin, body: { stage: 'Production' } });
+    const uri = `/v1/resolve?uri=${encodeURIComponent('models:/churn@prod')}`;
+    const warm = await b.call('GET', uri, { token: reader, headers: { 'x-min-position': promoted.headers.get('x-ledger-position')! } });
+    expect(warm.status).toBe(200);
+    const etag = warm.headers.get('etag')!;
+    expect((await b.call('GET', uri, { token: reader, headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(b.app.get(ResolveCache).size).toBeGreaterThan(0);
+
+    // The write lands on A; B hears of it through PostgreSQL NOTIFY (its poll is the fallback).
+    const gate = await a.call('POST', '/v1/models/churn/versions/1.0.0/gates', { token: admin, body: { gate: 'bias-check', status: 'passed' } });
+    expect(gate.status).toBe(201);
+    let seen: { status: number; headers: Headers; body: any } | undefined;
+    for (let i = 0; i < 100; i++) {
+      seen = await b.call('GET', uri, { token: reader, headers: { 'if-none-match': etag } });
+      if (seen.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen!.status).toBe(200);
+    expect(seen!.headers.get('etag')).not.toBe(etag);
+    expect(seen!.body.gates).toHaveProperty('bias-check');
   });
 
   test('50 concurrent promotions split across replicas leave exactly one Production version, no 500s, a consistent history', async () => {

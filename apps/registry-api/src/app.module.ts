@@ -52,6 +52,7 @@ import { RemoveAliasController } from './use-cases/remove-alias/remove-alias.con
 import { RemoveAliasHandler } from './use-cases/remove-alias/remove-alias.handler.js';
 import { ResolveController } from './use-cases/resolve/resolve.controller.js';
 import { ResolveHandler } from './use-cases/resolve/resolve.handler.js';
+import { ResolveCache } from './use-cases/resolve/resolve-cache.js';
 import { RollbackController } from './use-cases/rollback/rollback.controller.js';
 import { RollbackHandler } from './use-cases/rollback/rollback.handler.js';
 import { SetAliasController } from './use-cases/set-alias/set-alias.controller.js';
@@ -106,6 +107,7 @@ export class AppModule {
         RemoveAliasHandler,
         GetAliasHandler,
         ResolveHandler,
+        ResolveCache,
         RollbackHandler,
         ApprovalQueueHandler,
         GetReadinessHandler,

@@ -11,6 +11,9 @@ import { registerRequestGuards, registerUnknownQueryGuard } from './http/request
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
+import { TokenVerifier } from '#auth';
+import { installResolveFastPath } from './use-cases/resolve/resolve.fast-path.js';
+import { ResolveHandler } from './use-cases/resolve/resolve.handler.js';
 import { installRequestTelemetry, requestId } from './http/request-telemetry.js';
 import { createLogger, PinoNestLogger } from '#observability';
 import type { DestinationStream } from 'pino';
@@ -66,5 +69,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   registerUnknownQueryGuard(fastify, setupOpenApi(app));
+  // After the request guards: it answers resolve-index hits (200/304) and leaves everything else to Nest.
+  installResolveFastPath(fastify, app.get(ResolveHandler), app.get(TokenVerifier));
   return app;
 }

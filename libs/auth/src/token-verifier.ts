@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createLocalJWKSet,
@@ -28,6 +29,39 @@ export interface TokenVerifierOptions {
   algorithms: string[];
   clockToleranceSeconds: number;
   key: { jwksUrl: string } | { publicKeyFile: string } | { jwk: JWK };
+  /** Most verified tokens kept (least recently used dropped first). */
+  cacheSize?: number;
+  /** Milliseconds since the epoch; tests move it. */
+  now?: () => number;
+}
+
+/**
+ * Verified claims by SHA-256 of the token, least recently used first out (Map keeps insertion
+ * order; a hit re-inserts). Keyed by a hash so the cache holds no bearer secrets, only digests.
+ */
+class ClaimCache {
+  private readonly entries = new Map<string, { actor: VerifiedActor; until: number }>();
+  constructor(private readonly max: number) {}
+
+  get(key: string, nowSeconds: number): VerifiedActor | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    // Refused from the cache at exp exactly: expiry is never extended by having been cached.
+    if (hit.until <= nowSeconds) return undefined;
+    this.entries.set(key, hit);
+    return hit.actor;
+  }
+
+  set(key: string, actor: VerifiedActor, until: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { actor, until });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 }
 
 export class UnauthorizedError extends DomainError {
@@ -94,11 +128,20 @@ async function keyFromFile(file: string, algorithms: string[]): Promise<CryptoKe
  * Verified tokens are cached until they expire, so a hot read path does not re-verify.
  */
 export class TokenVerifier {
-  private readonly cache = new Map<string, { actor: VerifiedActor; exp: number }>();
+  private readonly cache: ClaimCache;
+  private readonly now: () => number;
   private constructor(
     private readonly options: TokenVerifierOptions,
     private readonly key: CryptoKey | JWTVerifyGetKey,
-  ) {}
+  ) {
+    this.cache = new ClaimCache(options.cacheSize ?? 10_000);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Number of verified tokens held (for tests and metrics). */
+  get cachedTokens(): number {
+    return this.cache.size;
+  }
 
   static async create(options: TokenVerifierOptions): Promise<TokenVerifier> {
     const bad = options.algorithms.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
@@ -111,9 +154,12 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedActor> {
-    const now = Date.now() / 1000;
-    const cached = this.cache.get(token);
-    if (cached && cached.exp > now) return cached.actor;
+    const nowMs = this.now();
+    const now = nowMs / 1000;
+    // Each distinct token pays the signature check once; later requests cost one SHA-256.
+    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cached = this.cache.get(cacheKey, now);
+    if (cached) return cached;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.key as JWTVerifyGetKey, {
@@ -122,6 +168,7 @@ export class TokenVerifier {
         algorithms: this.options.algorithms,
         clockTolerance: this.options.clockToleranceSeconds,
         requiredClaims: ['sub', 'exp'],
+        currentDate: new Date(nowMs),
       }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('token expired', 'TOKEN_EXPIRED');
@@ -131,8 +178,8 @@ export class TokenVerifier {
     }
     const actor = { sub: subjectOf(payload), scopes: scopesOf(payload), claims: payload };
     checkIssuedAt(payload, now, this.options.clockToleranceSeconds);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(token, { actor, exp: Math.min(Number(payload.exp), now + 300) });
+    // Kept until exp (not exp + leeway), and at most 5 minutes so a rotated-out key stops working soon.
+    this.cache.set(cacheKey, actor, Math.min(Number(payload.exp), now + 300));
     return actor;
   }
 }

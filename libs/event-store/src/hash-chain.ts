@@ -21,15 +21,15 @@ export function hashInput(f: ChainedFields, dataJcs: string, metadataJcs: string
     throw new Error('position, revision and schemaVersion must be safe integers');
   }
   return (
-    `{"data":${dataJcs},"id":${str(f.id)},"metadata":${metadataJcs},"position":${f.position},` +
-    `"prevHash":${str(f.prevHash)},"recordedAt":${str(f.recordedAt)},"revision":${f.revision},` +
-    `"schemaVersion":${f.schemaVersion},"stream":${str(f.stream)},"type":${str(f.type)}}`
+    `{"data":${dataJcs},"id":${jcsString(f.id)},"metadata":${metadataJcs},"position":${f.position},` +
+    `"prevHash":${jcsString(f.prevHash)},"recordedAt":${jcsString(f.recordedAt)},"revision":${f.revision},` +
+    `"schemaVersion":${f.schemaVersion},"stream":${jcsString(f.stream)},"type":${jcsString(f.type)}}`
   );
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
-/** A JCS string: JSON.stringify's escaping is JCS's; only strings with surrogates need the full check. */
-const str = (s: string): string => (SURROGATE.test(s) ? canonicalize(s) : JSON.stringify(s));
+/** A JCS string literal: JSON.stringify's escaping is JCS's; only strings with surrogates need the full check. */
+export const jcsString = (s: string): string => (SURROGATE.test(s) ? canonicalize(s) : JSON.stringify(s));
 
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `hashInput`. */
 export function sha256Hex(text: string): string {

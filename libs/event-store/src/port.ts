@@ -99,6 +99,8 @@ export interface EventStore {
   appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** The distinct streams written at positions in (fromPosition, toPosition]: what a cache must forget. */
+  streamsBetween(fromPosition: number, toPosition: number): Promise<string[]>;
   /** Highest position visible to readers (0 when empty). */
   headPosition(): Promise<number>;
   /** The events appended under this idempotency key (metadata.idempotencyKey), in position order. */

@@ -1,17 +1,33 @@
 import pg from 'pg';
 import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '#persistence';
 import { canonicalize } from './jcs.js';
+import { GENESIS_HASH, jcsString } from './hash-chain.js';
+import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult, type ExpectedRevision, type NewEvent } from './port.js';
 import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
+
+/** Appends written by one group-commit call at most (bounds the statement's size). */
+const MAX_BATCH_APPENDS = 256;
+
+interface PendingAppend {
+  stream: string;
+  streamJson: string;
+  expected: ExpectedRevision;
+  events: { id: string; idJson: string; type: string; typeJson: string; schemaVersion: number; dataJcs: string; metadataJcs: string }[];
+  resolve(result: AppendResult): void;
+  reject(err: unknown): void;
+}
 
 /** Key of the transaction-level advisory lock that serialises appends (any constant works). */
 export const APPEND_LOCK_KEY = 7_214_006_371;
 const NOTIFY_CHANNEL = 'model_ledger_events';
 
 /**
- * PostgreSQL adapter. Appends take `pg_advisory_xact_lock`, held until commit, and assign
- * position = max + 1 under it: a later append cannot commit before an earlier one, so readers
- * that page by position never skip an event committed late. After commit it NOTIFYs, so
- * subscribers in other processes wake without waiting for their poll.
+ * PostgreSQL adapter. Appends are group-committed: those that arrive while a batch is in flight
+ * form the next one, written by one call of `ml_append_batch` (migration 4), which takes
+ * `pg_advisory_xact_lock`, held until commit, and assigns position = max + 1 under it: a later
+ * append cannot commit before an earlier one, so readers that page by position never skip an
+ * event committed late. It NOTIFYs at commit, so subscribers in other processes wake without
+ * waiting for their poll.
  */
 export class PostgresEventStore extends SqlEventStore {
   private listenClient?: pg.Client;
@@ -30,6 +46,109 @@ export class PostgresEventStore extends SqlEventStore {
     const store = new PostgresEventStore(db, clock, options);
     if (options.listen) await store.listen();
     return store;
+  }
+
+  private readonly queue: PendingAppend[] = [];
+  private flushing = false;
+
+  /**
+   * Queues the append for the next group commit. Canonical JSON is computed here, outside the
+   * lock; positions, revisions and hashes are assigned under it by ml_append_batch.
+   */
+  override append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    const ids = new Set(events.map((e) => e.id));
+    if (ids.size !== events.length) return Promise.reject(new DuplicateEventIdError(events.find((e, i) => events.findIndex((x) => x.id === e.id) !== i)!.id));
+    let prepared: PendingAppend['events'];
+    try {
+      prepared = events.map((e) => ({
+        id: e.id,
+        idJson: jcsString(e.id),
+        type: e.type,
+        typeJson: jcsString(e.type),
+        schemaVersion: e.schemaVersion,
+        dataJcs: canonicalize(e.data),
+        metadataJcs: canonicalize(e.metadata),
+      }));
+      for (const e of prepared) {
+        if (!Number.isSafeInteger(e.schemaVersion)) throw new Error('schemaVersion must be a safe integer');
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ stream, streamJson: jcsString(stream), expected: options.expectedRevision, events: prepared, resolve, reject });
+      void this.flush();
+    });
+  }
+
+  /** One batch in flight per process: appends arriving meanwhile form the next batch. */
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH_APPENDS);
+        try {
+          await this.writeBatch(batch);
+        } catch (err) {
+          // The call failed as a whole (a connection error, or one append's bad input such as an id
+          // that is not a UUID): write each append on its own so each gets its own outcome.
+          if (batch.length === 1) batch[0].reject(err);
+          else for (const one of batch) await this.writeBatch([one]).catch((e: unknown) => one.reject(e));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    const recordedAt = this.clock.now().toISOString();
+    const first: number[] = [];
+    let next = 1; // PostgreSQL arrays are 1-based
+    for (const a of batch) {
+      first.push(next);
+      next += a.events.length;
+    }
+    const flat = batch.flatMap((a) => a.events);
+    const expected = batch.map((a) => (a.expected === 'any' ? null : a.expected === 'no_stream' ? -1 : a.expected));
+    const { rows } = await this.pgDb.pool.query<{ r_status: string; r_revision: number | null; r_position: number | null; r_detail: string | null }>(
+      'SELECT r_status, r_revision, r_position, r_detail FROM ml_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
+      [
+        batch.map((a) => a.stream),
+        batch.map((a) => a.streamJson),
+        expected,
+        first,
+        batch.map((a) => a.events.length),
+        flat.map((e) => e.id),
+        flat.map((e) => e.idJson),
+        flat.map((e) => e.type),
+        flat.map((e) => e.typeJson),
+        flat.map((e) => e.schemaVersion),
+        flat.map((e) => e.dataJcs),
+        flat.map((e) => e.metadataJcs),
+        recordedAt,
+        jcsString(recordedAt),
+        APPEND_LOCK_KEY,
+        NOTIFY_CHANNEL,
+        GENESIS_HASH,
+      ],
+    );
+    if (rows.length !== batch.length) throw new Error(`group commit returned ${rows.length} outcomes for ${batch.length} appends`);
+    // Local listeners first, as a single append did: a caller that awaits its append finds them woken.
+    if (rows.some((r) => r.r_status === 'ok')) this.notifyListeners();
+    rows.forEach((r, i) => {
+      const a = batch[i];
+      if (r.r_status === 'ok' || r.r_status === 'replay') a.resolve({ revision: Number(r.r_revision), position: Number(r.r_position) });
+      else if (r.r_status === 'conflict') a.reject(new WrongExpectedRevisionError(a.stream, a.expected, Number(r.r_revision)));
+      else a.reject(new DuplicateEventIdError(r.r_detail ?? a.events[0].id));
+    });
+  }
+
+  /** A store for reading only (verify workers, exports): no DDL, no LISTEN. */
+  static reader(db: PostgresDb, clock: Clock, options: StoreOptions = {}): PostgresEventStore {
+    return new PostgresEventStore(db, clock, options);
   }
 
   private async listen(): Promise<void> {

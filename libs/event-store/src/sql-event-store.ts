@@ -253,6 +253,11 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
     };
   }
 
+  async streamsBetween(fromPosition: number, toPosition: number): Promise<string[]> {
+    const rows = await this.db.query<{ stream: string }>('SELECT DISTINCT stream FROM events WHERE position > ? AND position <= ?', [fromPosition, toPosition]);
+    return rows.map((r) => r.stream);
+  }
+
   async findByIdempotencyKey(key: string): Promise<RecordedEvent[]> {
     const rows = await this.db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE ${this.idempotencyKeyExpr} = ? ORDER BY position`, [key]);
     return rows.map((r) => this.toRecorded(r));

@@ -116,6 +116,11 @@ export class PostgresDb implements SqlDb {
     }
   }
 
+  /** Rows as arrays in column order: no object per row for long sequential scans (audit verify, export). */
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return (await this.pool.query({ text: toPgPlaceholders(sql), values: params as unknown[], rowMode: 'array' })).rows as unknown[][];
+  }
+
   async exec(sql: string): Promise<void> {
     await this.pool.query(sql);
   }

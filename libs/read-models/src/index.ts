@@ -5,3 +5,4 @@ export * from './queries.js';
 export * from './rebuild.js';
 export * from './audit-queries.js';
 export * from './projection-versions.js';
+export * from './snapshots.js';

@@ -40,8 +40,9 @@ export const prefixed =
     `${prefix}${table}`;
 
 /**
- * The rows one batch reads and writes. Reads go to the database once per row; writes are kept
- * and flushed as multi-row upserts at the end of the batch, inside the batch transaction.
+ * The rows one batch reads and writes. Reads are preloaded for the whole batch (see `preload`),
+ * else go to the database once per row; writes are kept and flushed as multi-row upserts at the
+ * end of the batch, inside the batch transaction.
  */
 export class BatchRows {
   private readonly rows = new Map<string, { table: DocTable; key: string[]; value: unknown; dirty: boolean }>();
@@ -61,6 +62,34 @@ export class BatchRows {
     const value = row ? (JSON.parse(row.doc) as T) : null;
     this.rows.set(id, { table, key, value, dirty: false });
     return value ?? undefined;
+  }
+
+  /**
+   * Loads the rows a batch will read in a few multi-row queries instead of one round trip per row
+   * (PostgreSQL pays a round trip each). Rows that do not exist are remembered as absent.
+   */
+  async preload(table: DocTable, keys: string[][]): Promise<void> {
+    const spec = TABLES[table];
+    const seen = new Set<string>();
+    const wanted = keys.filter((k) => {
+      const id = `${table}\u0000${k.join('\u0000')}`;
+      if (this.rows.has(id) || seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    for (let i = 0; i < wanted.length; i += 300) {
+      const chunk = wanted.slice(i, i + 300);
+      const where =
+        spec.keys.length === 1
+          ? `${spec.keys[0]} IN (${chunk.map(() => '?').join(', ')})`
+          : `(${spec.keys.join(', ')}) IN (VALUES ${chunk.map(() => `(${spec.keys.map(() => '?').join(', ')})`).join(', ')})`;
+      const found = await this.tx.query<Record<string, string>>(`SELECT ${spec.keys.join(', ')}, doc FROM ${this.names(table)} WHERE ${where}`, chunk.flat());
+      for (const key of chunk) this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value: null, dirty: false });
+      for (const r of found) {
+        const key = spec.keys.map((k) => r[k]);
+        this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value: JSON.parse(r.doc), dirty: false });
+      }
+    }
   }
 
   /** `null` deletes the row. */
@@ -114,6 +143,8 @@ export interface Projection {
   readonly name: string;
   readonly version: number;
   readonly tables: readonly ProjectionTable[];
+  /** The rows `apply` will read for this event, so a batch can load them together. */
+  reads?(event: RecordedEvent): { table: DocTable; key: string[] }[];
   apply(rows: BatchRows, event: RecordedEvent): Promise<void>;
 }
 
@@ -123,6 +154,12 @@ export const registryProjection: Projection = {
   // 3: model and version rows are mapped from the domain's evolveModelHeader / evolveVersion (same facts, other field order).
   version: 3,
   tables: ['models', 'versions', 'aliases'],
+  reads(e) {
+    const model = modelOf(e);
+    if (!model) return [];
+    const version = versionOf(e);
+    return version ? [{ table: 'models', key: [model] }, { table: 'versions', key: [model, version] }] : [{ table: 'models', key: [model] }];
+  },
   async apply(rows, e) {
     const model = modelOf(e);
     if (!model) return;
@@ -144,6 +181,11 @@ export const approvalQueueProjection: Projection = {
   name: 'approval-queue',
   version: 1,
   tables: ['approval_queue'],
+  reads(e) {
+    const model = modelOf(e);
+    const version = versionOf(e);
+    return model && version ? [{ table: 'approval_queue', key: [model, version] }] : [];
+  },
   async apply(rows, e) {
     const model = modelOf(e);
     const version = versionOf(e);
@@ -277,18 +319,37 @@ export class Projector {
     return this.db.transaction(async (tx) => {
       const rows = new BatchRows(tx, prefixed(p));
       const stored = p === 'rm_' ? await storedProjectionVersions(tx) : new Map<string, number>();
-      let reached = Number.POSITIVE_INFINITY;
-      for (const projection of this.projections) {
-        // A newer build owns these tables now; writing this build's rows into them would corrupt them.
-        if ((stored.get(projection.name) ?? 1) > projection.version) {
-          this.retired.add(projection.name);
-          continue;
-        }
+      // A newer build owns these tables now; writing this build's rows into them would corrupt them.
+      const current = this.projections.filter((projection) => (stored.get(projection.name) ?? 1) <= projection.version);
+      for (const projection of this.projections) if (!current.includes(projection)) this.retired.add(projection.name);
+      // Checkpoints first: once they are locked (FOR UPDATE) no other process can change these
+      // projections' rows, so what is loaded next stays current for the whole batch.
+      const from = new Map<Projection, number>();
+      for (const projection of current) {
         await tx.run(`INSERT INTO ${p}checkpoints (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING`, [projection.name]);
         const [{ position }] = await tx.query<{ position: number }>(`SELECT position FROM ${p}checkpoints WHERE projection = ?${forUpdate}`, [
           projection.name,
         ]);
-        let at = Number(position);
+        from.set(projection, Number(position));
+      }
+      // The rows the batch will read, in a few multi-row queries (else one round trip per row).
+      const reads = new Map<DocTable, string[][]>();
+      for (const projection of current) {
+        if (!projection.reads) continue;
+        const at = from.get(projection)!;
+        for (const e of events) {
+          if (e.position <= at) continue;
+          for (const r of projection.reads(e)) {
+            const keys = reads.get(r.table);
+            if (keys) keys.push(r.key);
+            else reads.set(r.table, [r.key]);
+          }
+        }
+      }
+      for (const [table, keys] of reads) await rows.preload(table, keys);
+      let reached = Number.POSITIVE_INFINITY;
+      for (const projection of current) {
+        let at = from.get(projection)!;
         for (const e of events) {
           if (e.position <= at) continue; // another process got here first
           await projection.apply(rows, e);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   fold,
   initialModelState,
@@ -10,7 +10,8 @@ import {
   type VersionState,
 } from '#domain';
 import type { EventStore, RecordedEvent, StreamCutter } from '#event-store';
-import { EVENT_STORE, STREAM_CUTTER } from '../infrastructure/tokens.js';
+import type { SnapshotStore } from '#read-models';
+import { EVENT_STORE, SNAPSHOT_STORE, STREAM_CUTTER } from '../infrastructure/tokens.js';
 import { parseRfc3339 } from '../use-cases/shared/instant.js';
 
 /** A point in history: an instant (events recorded at or before it) or a global position. */
@@ -71,6 +72,12 @@ export interface HistoricEvents extends HistoricState {
   events: RecordedEvent[];
 }
 
+interface PersistedSnapshot {
+  format: number;
+  state: ModelState;
+  lastEvent: EventSummary;
+}
+
 interface Snapshot {
   revision: number;
   position: number;
@@ -78,8 +85,14 @@ interface Snapshot {
   lastEvent: EventSummary;
 }
 
-const SNAPSHOT_EVERY = 1000;
+export const SNAPSHOT_EVERY = 1000;
+/**
+ * The shape of a persisted snapshot's state. Bump it whenever `fold`/`evolve`, the upcasters or
+ * `ModelState` change what a revision folds to: rows of another format are ignored and rewritten.
+ */
+export const SNAPSHOT_FORMAT = 1;
 const SNAPSHOT_STREAMS = 256;
+const RECENT_ANSWERS = 64;
 
 /**
  * Time travel straight from the event store: a model's stream is cut at an instant or position
@@ -95,10 +108,14 @@ const SNAPSHOT_STREAMS = 256;
 @Injectable()
 export class AuditHistory {
   private readonly snapshots = new Map<string, Snapshot[]>();
+  /** The last states answered, by stream and revision. */
+  private readonly answers = new Map<string, { state: ModelState; lastEvent: EventSummary }>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(STREAM_CUTTER) private readonly cutter: StreamCutter,
+    /** Persisted snapshots (model_snapshots): a cold question in a fresh process folds at most SNAPSHOT_EVERY events. */
+    @Optional() @Inject(SNAPSHOT_STORE) private readonly persisted?: SnapshotStore,
   ) {}
 
   async events(model: string, cut?: Cut): Promise<RecordedEvent[]> {
@@ -126,9 +143,21 @@ export class AuditHistory {
     const stream = modelStreamName(model);
     const last = await this.cutter.lastInStream(stream, cut ? ('at' in cut ? { at: cut.at } : { position: cut.position }) : {});
     if (!last) this.notFound(model, cut);
+    // The state at a revision never changes (events are immutable): a repeated question is one lookup.
+    const answerKey = `${stream}\u0000${last.revision}`;
+    const known = this.answers.get(answerKey);
+    if (known) return { model, cut: cut ?? {}, lastEvent: known.lastEvent, state: known.state, eventCount: last.revision + 1 };
     const snaps = this.snapshots.get(stream) ?? [];
     let base: Snapshot | undefined;
     for (const s of snaps) if (s.position <= last.position) base = s;
+    if (this.persisted && (!base || last.revision - base.revision >= SNAPSHOT_EVERY)) {
+      const stored = await this.persisted.latest<PersistedSnapshot>(stream, last.position).catch(() => undefined);
+      // A row written by a build that folds differently is not this build's answer: ignored (and overwritten).
+      if (stored && stored.doc.format === SNAPSHOT_FORMAT && (!base || stored.revision > base.revision)) {
+        base = { revision: stored.revision, position: stored.position, state: stored.doc.state, lastEvent: stored.doc.lastEvent };
+        this.remember(stream, base, false);
+      }
+    }
     const tail = base?.revision === last.revision ? [] : await this.store.readStream(stream, { fromRevision: base ? base.revision + 1 : 0, toPosition: last.position });
     let state = base?.state ?? initialModelState(model);
     // Folded in runs that end at snapshot boundaries: each run is linear, and a remembered
@@ -142,10 +171,14 @@ export class AuditHistory {
       if (boundary) this.remember(stream, { revision: e.revision, position: e.position, state, lastEvent: summarise(e) });
     }
     const lastEvent = tail.length ? summarise(tail[tail.length - 1]) : base!.lastEvent;
+    this.answers.set(answerKey, { state, lastEvent });
+    if (this.answers.size > RECENT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
     return { model, cut: cut ?? {}, lastEvent, state, eventCount: last.revision + 1 };
   }
 
-  private remember(stream: string, snap: Snapshot): void {
+  private remember(stream: string, snap: Snapshot, persist = true): void {
+    // Written in the background: a lost write only means a later cold question folds more.
+    if (persist && this.persisted) void this.persisted.save(stream, snap.revision, snap.position, { format: SNAPSHOT_FORMAT, state: snap.state, lastEvent: snap.lastEvent } satisfies PersistedSnapshot).catch(() => undefined);
     let list = this.snapshots.get(stream);
     if (!list) {
       if (this.snapshots.size >= SNAPSHOT_STREAMS) this.snapshots.delete(this.snapshots.keys().next().value!);

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore, type NewEvent } from '#event-store';
 import { SqliteDb, uuidv7 } from '#persistence';
-import { AuditHistory } from './audit-history.js';
+import { SqlSnapshotStore } from '#read-models';
+import { AuditHistory, SNAPSHOT_EVERY } from './audit-history.js';
+import { Snapshotter } from './snapshotter.js';
 
 /** A long stream on a real SQLite store: snapshot-assisted replay must equal a full replay at every cut. */
 describe('AuditHistory.stateAt with snapshots', () => {
@@ -65,5 +67,72 @@ describe('AuditHistory.stateAt with snapshots', () => {
       expect(fast.eventCount).toBe(full.events.length);
     }
     await expect(history.stateAt('m', { at: '2026-03-02T00:00:00.000Z' })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND_AT' });
+  });
+
+  test('persisted snapshots: a fresh process (new AuditHistory) folds at most SNAPSHOT_EVERY events, same answers as a full replay', async () => {
+    const persisted = new SqlSnapshotStore(db);
+    await new AuditHistory(store, store, persisted).stateAt('m'); // folds everything once and persists revisions 999 and 1999
+    let stored: unknown[] = [];
+    for (let i = 0; i < 50 && stored.length < 2; i++) {
+      stored = await db.query("SELECT revision FROM model_snapshots WHERE stream = 'model-m' ORDER BY revision");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(stored).toEqual([{ revision: 999 }, { revision: 1999 }]);
+
+    const reference = new AuditHistory(store, store);
+    const head = await store.headPosition();
+    for (const cut of [undefined, { position: 1010 }, { position: head }, { at: '2026-03-03T00:20:00.000Z' }, { position: 3 }]) {
+      const reads: number[] = [];
+      const counting = Object.create(store) as SqliteEventStore;
+      counting.readStream = async (stream, options) => {
+        const events = await store.readStream(stream, options);
+        reads.push(events.length);
+        return events;
+      };
+      const cold = new AuditHistory(counting, store, persisted);
+      const fast = await cold.stateAt('m', cut);
+      const full = await reference.historyAt('m', cut);
+      expect(fast.state).toEqual(full.state);
+      expect(fast.lastEvent).toEqual(full.lastEvent);
+      expect(fast.eventCount).toBe(full.events.length);
+      expect(reads.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(SNAPSHOT_EVERY);
+    }
+    // A row written by a build that folds differently (another SNAPSHOT_FORMAT) is not used.
+    const forged = { format: -1, state: { name: 'm', forged: true }, lastEvent: {} };
+    await db.run("UPDATE model_snapshots SET doc = ? WHERE stream = 'model-m'", [JSON.stringify(forged)]);
+    expect((await new AuditHistory(store, store, persisted).stateAt('m', { position: head })).state).toEqual((await reference.historyAt('m', { position: head })).state);
+    // Rebuildable: with the table emptied the answers stay the same (only slower).
+    await db.run('DELETE FROM model_snapshots');
+    expect((await new AuditHistory(store, store, persisted).stateAt('m')).state).toEqual((await reference.historyAt('m')).state);
+  });
+
+  test('the snapshotter follows the store and writes the snapshots back after the table was emptied', async () => {
+    await db.run('DELETE FROM model_snapshots');
+    const persisted = new SqlSnapshotStore(db);
+    const snapshotter = new Snapshotter(store, new AuditHistory(store, store, persisted), persisted);
+    await snapshotter.onApplicationBootstrap();
+    const head = await store.headPosition();
+    for (let i = 0; i < 500 && (await persisted.checkpoint()) < head; i++) await new Promise((r) => setTimeout(r, 10));
+    await snapshotter.onApplicationShutdown();
+    expect(await persisted.checkpoint()).toBe(head);
+    const rows = await db.query<{ revision: number }>("SELECT revision FROM model_snapshots WHERE stream = 'model-m' ORDER BY revision");
+    expect(rows.map((r) => Number(r.revision))).toEqual([999, 1999]);
+  });
+
+  test('a repeated question is answered without reading the stream again, and a later cut is not confused with it', async () => {
+    let reads = 0;
+    const counting = Object.create(store) as SqliteEventStore;
+    counting.readStream = async (stream, options) => {
+      reads++;
+      return store.readStream(stream, options);
+    };
+    const history = new AuditHistory(counting, store);
+    const first = await history.stateAt('m', { position: 1500 });
+    const readsAfterFirst = reads;
+    expect(await history.stateAt('m', { position: 1500 })).toEqual(first);
+    expect(reads).toBe(readsAfterFirst);
+    const later = await history.stateAt('m', { position: 2500 });
+    expect(later.eventCount).toBeGreaterThan(first.eventCount);
+    expect(later.state).toEqual((await new AuditHistory(store, store).historyAt('m', { position: 2500 })).state);
   });
 });

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { openLedgerStore } from '#event-store';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
-import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStore, type VerifyReport } from '#audit';
+import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStoreParallel, type VerifyReport } from '#audit';
 import { describeStore } from '#env-file';
 import { validateConfig, type AppConfig } from '#config';
 
@@ -64,7 +65,9 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       const clock = { now: () => new Date() };
       const { db, store } = await openLedgerStore(config, clock);
       try {
-        const report = await verifyStore(store, jwks, { from, to });
+        // Long chains are verified in chunks on worker threads (each opens the store itself).
+        const spec = config.EVENT_STORE === 'postgres' ? { kind: 'postgres' as const, url: config.DATABASE_URL! } : { kind: 'sqlite' as const, file: join(config.DATA_DIR, 'ledger.db') };
+        const report = await verifyStoreParallel(store, spec, jwks, { from, to });
         out(json ? JSON.stringify(report, null, 2) : describeReport(report));
         return report.ok ? 0 : 1;
       } finally {

@@ -5,6 +5,7 @@ import { AuditTrailQueries } from '#read-models';
 import { AuditHistory } from '../application/audit-history.js';
 import { CheckpointScheduler } from '../application/checkpoint-scheduler.js';
 import type { AppConfig } from '#config';
+import { Snapshotter } from '../application/snapshotter.js';
 import { AuditReadLog } from '../http/audit-read-log.js';
 import { AuditCheckpointsController } from '../use-cases/audit-checkpoints/audit-checkpoints.controller.js';
 import { AuditCheckpointsHandler } from '../use-cases/audit-checkpoints/audit-checkpoints.handler.js';
@@ -51,6 +52,7 @@ import { APP_CONFIG, AUDIT_KEY, SQL_DB } from './tokens.js';
     },
     { provide: AuditTrailQueries, useFactory: (db: SqlDb) => new AuditTrailQueries(db), inject: [SQL_DB] },
     AuditHistory,
+    Snapshotter,
     CheckpointScheduler,
     AuditReadLog,
     AuditVerifyHandler,

@@ -1,13 +1,13 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { openLedgerStore, type ChainReader, type OpenedStore, type SqlEventStore, type StreamCutter } from '#event-store';
 import { describeMigration, uuidv7, type SqlDb } from '#persistence';
-import { Projector, RegistryQueries, upgradeProjections } from '#read-models';
+import { Projector, RegistryQueries, SqlSnapshotStore, upgradeProjections, type SnapshotStore } from '#read-models';
 import { TokenVerifier, ensureDevSigningKey } from '#auth';
 import type { AppConfig } from '#config';
 import { IdempotencyStore } from '../http/idempotency.js';
 import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
-import { APPROVERS, APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
+import { APPROVERS, APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SNAPSHOT_STORE, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidV7Generator: IdGenerator = { next: () => uuidv7() };
@@ -69,6 +69,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
             new IdempotencyStore(db, { retentionMs: config.IDEMPOTENCY_RETENTION_HOURS * 3600_000, leaseMs: config.IDEMPOTENCY_LEASE_SECONDS * 1000 }),
           inject: [SQL_DB],
         },
+        { provide: SNAPSHOT_STORE, useFactory: (db: SqlDb): SnapshotStore => new SqlSnapshotStore(db), inject: [SQL_DB] },
         {
           provide: TokenVerifier,
           useFactory: async () => {
@@ -88,7 +89,22 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           },
         },
       ],
-      exports: [APPROVERS, APP_CONFIG, CLOCK, ID_GENERATOR, POLICY, SQL_DB, EVENT_STORE, CHAIN_READER, STREAM_CUTTER, Projector, RegistryQueries, IdempotencyStore, TokenVerifier],
+      exports: [
+        APPROVERS,
+        APP_CONFIG,
+        CLOCK,
+        ID_GENERATOR,
+        POLICY,
+        SQL_DB,
+        EVENT_STORE,
+        CHAIN_READER,
+        STREAM_CUTTER,
+        SNAPSHOT_STORE,
+        Projector,
+        RegistryQueries,
+        IdempotencyStore,
+        TokenVerifier,
+      ],
     };
   }
 

@@ -5,6 +5,7 @@ import { hashInput, sha256Hex, canonicalize, type SqlEventStore } from '#event-s
 import { signCheckpoint, writeCheckpoint, type CheckpointData } from '../checkpoint.js';
 import type { AuditKey } from '../audit-key.js';
 import { verifyStore } from '../verify.js';
+import { verifyInChunks } from '../parallel-verify.js';
 
 export interface ChainFixture {
   store: SqlEventStore;
@@ -121,5 +122,23 @@ export function chainTamperContract(open: () => Promise<ChainFixture>): void {
     const report = await verifyStore(fx.store, { keys: [(await newKey('other')).publicJwk] });
     expect(report.broken).toMatchObject({ position: 5, kind: 'bad-signature' });
     expect(report.broken?.message).toContain("'audit-test'");
+  });
+
+  test('verifying in chunks, each anchored on the stored hash before it, reaches the same verdict as one pass', async () => {
+    // 1–3, 4–6, 7–9, 10–12: run two at a time, as worker threads would.
+    const chunked = () => verifyInChunks({ from: 1, to: 12 }, 3, 2, (range) => verifyStore(fx.store, jwks, range));
+    const clean = await chunked();
+    const { lastCheckpoint, ...cleanRest } = await verifyStore(fx.store, jwks);
+    expect(clean).toMatchObject({ ...cleanRest, lastCheckpoint });
+
+    // A tamper in one chunk (the row right after a chunk boundary) breaks it there, not earlier or later.
+    await setData(7, { ...(await dataOf(7)), note: 'tampered' });
+    expect(await chunked()).toMatchObject({ ok: false, verified: 6, lastVerifiedPosition: 6, broken: { position: 7, kind: 'hash-mismatch' } });
+    // Re-hashing the rest of the chain does not help: the checkpoint at 10 (in the last chunk) still disagrees about 9.
+    await rechainFrom(7);
+    expect(await chunked()).toMatchObject({ ok: false, broken: { position: 9, kind: 'checkpoint-mismatch', checkpointPosition: 10 } });
+    // A row missing at a chunk's start: the chunk finds its anchor but not the next position.
+    await fx.db.run('DELETE FROM events WHERE position = ?', [4]);
+    expect(await chunked()).toMatchObject({ ok: false, broken: { position: 4, kind: 'missing-position' } });
   });
 }

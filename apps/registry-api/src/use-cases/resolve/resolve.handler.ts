@@ -2,18 +2,38 @@ import { Injectable } from '@nestjs/common';
 import { compareVersionStrings, invalid, notFound, parseRange, satisfies } from '#domain';
 import { RegistryQueries, type VersionView } from '#read-models';
 import { presentVersion } from '../shared/views.js';
-import { parseModelUri } from '../shared/model-uri.js';
+import { parseModelUri, type ModelUri } from '../shared/model-uri.js';
+import { ResolveCache, answerOf, type ResolvedAnswer } from './resolve-cache.js';
+
+const checkStage = (stageParam: unknown): 'Production' | 'any' => {
+  if (stageParam !== undefined && stageParam !== 'Production' && stageParam !== 'any') {
+    throw invalid('INVALID_STAGE', `stage must be Production or any`, [{ field: 'stage', rule: 'isIn', message: 'stage must be one of: Production, any' }]);
+  }
+  return stageParam ?? 'Production';
+};
 
 @Injectable()
 export class ResolveHandler {
-  constructor(private readonly queries: RegistryQueries) {}
+  constructor(
+    private readonly queries: RegistryQueries,
+    private readonly cache: ResolveCache,
+  ) {}
 
-  async handle(uri: unknown, stageParam?: unknown) {
-    if (stageParam !== undefined && stageParam !== 'Production' && stageParam !== 'any') {
-      throw invalid('INVALID_STAGE', `stage must be Production or any`, [{ field: 'stage', rule: 'isIn', message: 'stage must be one of: Production, any' }]);
-    }
-    const stage: 'Production' | 'any' = stageParam ?? 'Production';
+  /** The response body and ETag, from the resolve index when it holds them, else from the read model. */
+  async answer(uri: unknown, stageParam?: unknown): Promise<ResolvedAnswer> {
+    const stage = checkStage(stageParam);
     const ref = parseModelUri(uri);
+    const key = `${stage}\u0000${uri as string}`;
+    return this.cache.lookup(key) ?? this.cache.fill(key, ref.name, async () => answerOf(presentVersion(await this.find(ref, uri as string, stage))));
+  }
+
+  /** A hit in the resolve index, or undefined (bad input and misses are left to `answer`). */
+  cached(uri: string, stageParam: string | undefined): ResolvedAnswer | undefined {
+    if (stageParam !== undefined && stageParam !== 'Production' && stageParam !== 'any') return undefined;
+    return this.cache.lookup(`${stageParam ?? 'Production'}\u0000${uri}`);
+  }
+
+  private async find(ref: ModelUri, uri: string, stage: 'Production' | 'any'): Promise<VersionView> {
     let found: VersionView | undefined;
     if (ref.kind === 'range') found = await this.highestInRange(ref.name, ref.range, stage);
     else if (ref.kind === 'alias') found = await this.queries.resolveAlias(ref.name, ref.alias);
@@ -28,7 +48,7 @@ export class ResolveHandler {
       const where = ref.kind === 'range' ? ` (${stage === 'any' ? 'no non-archived version' : 'no Production version'} in range; add &stage=any for any non-archived)` : '';
       throw notFound('MODEL_URI_NOT_FOUND', `nothing is registered at ${uri}${where}`, { uri });
     }
-    return presentVersion(found);
+    return found;
   }
 
   /** Highest version in the range: the Production one, or with stage=any any non-archived one. */

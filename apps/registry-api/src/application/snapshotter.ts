@@ -1,0 +1,49 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { subscribeToAll, type EventStore, type Subscription } from '#event-store';
+import { modelNameOfStream } from '#domain';
+import type { SnapshotStore } from '#read-models';
+import { EVENT_STORE, SNAPSHOT_STORE } from '../infrastructure/tokens.js';
+import { AuditHistory, SNAPSHOT_EVERY } from './audit-history.js';
+
+/**
+ * Follows the store and persists a model's state at every SNAPSHOT_EVERY-th revision of its
+ * stream, so the first time-travel question after a restart folds at most that many events.
+ * Each snapshot is folded from the previous one (AuditHistory.stateAt persists what it passes).
+ * Off the request path; its checkpoint lives in model_snapshots, so a restart resumes.
+ */
+@Injectable()
+export class Snapshotter implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Snapshotter');
+  private subscription?: Subscription;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly history: AuditHistory,
+    @Inject(SNAPSHOT_STORE) private readonly snapshots: SnapshotStore,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const from = await this.snapshots.checkpoint();
+    this.subscription = subscribeToAll(
+      this.store,
+      { fromPosition: from, batchSize: 1000, pollMs: 2000, onError: (err) => this.log.warn(`snapshot follow failed: ${String(err)}`) },
+      async (events) => {
+        for (const e of events) {
+          const model = modelNameOfStream(e.stream);
+          if (model === null || (e.revision + 1) % SNAPSHOT_EVERY !== 0) continue;
+          await this.history.stateAt(model, { position: e.position });
+        }
+        await this.snapshots.setCheckpoint(events[events.length - 1].position);
+      },
+    );
+  }
+
+  /** Position up to which snapshots have been taken (for tests and metrics). */
+  get position(): number {
+    return this.subscription?.position ?? 0;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+  }
+}
