@@ -20,13 +20,18 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** PostgreSQL application_name (pg_stat_activity). */
   applicationName?: string;
+  /**
+   * Beside a process that opened (and migrated) the store, e.g. a verify worker thread: no
+   * migration and, on PostgreSQL, no DDL and no LISTEN.
+   */
+  readOnly?: boolean;
 }
 
 export interface OpenedStore {
   db: SqlDb;
   store: SqlEventStore;
-  /** What opening migrated (nothing when the schema was up to date). */
-  migration: MigrationReport;
+  /** What opening migrated (nothing when the schema was up to date); absent for `readOnly`. */
+  migration?: MigrationReport;
 }
 
 /**
@@ -40,6 +45,10 @@ export async function openLedgerStore(where: StoreLocation, clock: Clock, option
       ? new PostgresDb(where.DATABASE_URL!, { max: options.poolSize ?? 10, ...(options.applicationName ? { applicationName: options.applicationName } : {}) })
       : new SqliteDb(join(where.DATA_DIR, 'ledger.db'));
   try {
+    if (options.readOnly) {
+      const store = db instanceof PostgresDb ? PostgresEventStore.reader(db, clock) : await SqliteEventStore.open(db as SqliteDb, clock);
+      return { db, store };
+    }
     const migration = await migrate(db);
     const store = db instanceof PostgresDb ? await PostgresEventStore.open(db, clock, { listen: options.listen ?? false }) : await SqliteEventStore.open(db as SqliteDb, clock);
     return { db, store, migration };

@@ -16,14 +16,20 @@ describe('openLedgerStore', () => {
 
   test('opens DATA_DIR/ledger.db, migrated first (once), and the store appends and reads', async () => {
     const first = await openLedgerStore({ EVENT_STORE: 'sqlite', DATA_DIR: dir }, clock);
-    expect(first.migration.applied.map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(first.migration!.applied.map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
     await first.store.append('s', [{ id: '018f0000-0000-7000-8000-000000000001', type: 'T', schemaVersion: 1, data: {}, metadata: { actor: { sub: 'a', scopes: [] }, correlationId: 'c' } }], { expectedRevision: 'no_stream' });
     await first.store.close();
     await first.db.close();
 
     const again = await openLedgerStore({ EVENT_STORE: 'sqlite', DATA_DIR: dir }, clock);
-    expect(again.migration.applied).toEqual([]);
+    expect(again.migration!.applied).toEqual([]);
     expect((await again.store.readStream('s')).map((e) => e.type)).toEqual(['T']);
+    // A reader beside it (a verify worker thread): reports no migration, reads the same events.
+    const reader = await openLedgerStore({ EVENT_STORE: 'sqlite', DATA_DIR: dir }, clock, { readOnly: true });
+    expect(reader.migration).toBeUndefined();
+    expect((await reader.store.readStream('s')).map((e) => e.type)).toEqual(['T']);
+    await reader.store.close();
+    await reader.db.close();
     await again.store.close();
     await again.db.close();
   });

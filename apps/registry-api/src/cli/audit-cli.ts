@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { openLedgerStore } from '#event-store';
 import { createInterface } from 'node:readline';
@@ -66,7 +65,7 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       const { db, store } = await openLedgerStore(config, clock);
       try {
         // Long chains are verified in chunks on worker threads (each opens the store itself).
-        const spec = config.EVENT_STORE === 'postgres' ? { kind: 'postgres' as const, url: config.DATABASE_URL! } : { kind: 'sqlite' as const, file: join(config.DATA_DIR, 'ledger.db') };
+        const spec = { EVENT_STORE: config.EVENT_STORE, DATA_DIR: config.DATA_DIR, ...(config.DATABASE_URL ? { DATABASE_URL: config.DATABASE_URL } : {}) };
         const report = await verifyStoreParallel(store, spec, jwks, { from, to });
         out(json ? JSON.stringify(report, null, 2) : describeReport(report));
         return report.ok ? 0 : 1;

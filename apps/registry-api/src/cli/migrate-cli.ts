@@ -22,7 +22,7 @@ export async function runMigrateCli(env: Record<string, string | undefined>, out
   let opened;
   try {
     opened = await openLedgerStore(config, { now: () => new Date() }, { poolSize: 2, applicationName: 'model-ledger-migrate' });
-    out(describeMigration(opened.migration));
+    out(describeMigration(opened.migration!));
     return 0;
   } catch (err) {
     if (err instanceof MigrationError) {

@@ -51,7 +51,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: async (clock: Clock) => {
             // Migrates before anything reads a table; replicas starting together wait for one another here.
             const opened = await openLedgerStore(config, clock, { listen: true, poolSize: 20 });
-            if (opened.migration.applied.length > 0) new Logger('Migrations').log(describeMigration(opened.migration));
+            if (opened.migration && opened.migration.applied.length > 0) new Logger('Migrations').log(describeMigration(opened.migration));
             return opened;
           },
           inject: [CLOCK],
