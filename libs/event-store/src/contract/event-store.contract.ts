@@ -131,10 +131,14 @@ export function eventStoreContract(open: () => Promise<StoreFixture>): void {
       ['s-m1', 'M1b'],
       ['s-m3', 'M3'],
     ]);
-    for (let i = 1; i < all.length; i++) expect(all[i].prevHash).toBe(all[i - 1].hash);
     // A retried multi-stream append (same ids) returns the first outcome and writes nothing more.
     expect(await fx.store.appendAll(parts)).toEqual(results);
     expect(await fx.store.headPosition()).toBe(4);
+    // Single appends (PostgreSQL: group commit) continue the same chain on both sides of it.
+    await fx.store.append('s-m3', [ev('After')], { expectedRevision: 0 });
+    const chain = await fx.store.readAll({ fromPosition: 0 });
+    expect(chain.map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
+    for (let i = 1; i < chain.length; i++) expect(chain[i].prevHash).toBe(chain[i - 1].hash);
   });
 
   test('readStream honours fromRevision and toPosition; readAll pages from a position', async () => {
