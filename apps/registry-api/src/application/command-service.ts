@@ -177,7 +177,7 @@ export class CommandService implements OnApplicationBootstrap {
 }
 
 /** The envelope's who/why/where-from for a command from this request. */
-export function metadataOf(ctx: RequestContext, reason?: string): EventMetadata {
+function metadataOf(ctx: RequestContext, reason?: string): EventMetadata {
   return {
     actor: ctx.actor,
     correlationId: ctx.correlationId,
