@@ -12,6 +12,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type StreamCut,
   type StreamCutter,
 } from './port.js';
@@ -70,52 +71,73 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
   protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
 
   async append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const result = await this.db.transaction(async (tx) => {
+    const [result] = await this.appendInOneTransaction([{ stream, events, expectedRevision: options.expectedRevision }]);
+    return result;
+  }
+
+  appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    return this.appendInOneTransaction(appends);
+  }
+
+  /** Both entry points share it (and stay separate, so wrapping one never wraps the other). */
+  private async appendInOneTransaction(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (appends.length === 0 || appends.some((a) => a.events.length === 0)) throw new Error('append needs at least one event');
+    const results = await this.db.transaction(async (tx) => {
       await this.lockForAppend(tx);
-      // One read for everything the append checks: the stream's revision, the global head and its
-      // hash, and whether any of these ids was stored before (a retry) — fewer round trips per append.
-      const ids = events.map((e) => e.id);
-      const [state] = await tx.query<{ rev: number | null; pos: number | null; hash: string | null; seen: number }>(
-        `SELECT (SELECT max(revision) FROM events WHERE stream = ?) AS rev,
-                (SELECT position FROM events ORDER BY position DESC LIMIT 1) AS pos,
-                (SELECT hash FROM events ORDER BY position DESC LIMIT 1) AS hash,
-                (SELECT count(*) FROM events WHERE id IN (${ids.map(() => '?').join(', ')})) AS seen`,
-        [stream, ...ids],
-      );
-      if (Number(state.seen) > 0) {
-        const replay = await this.findIdempotentReplay(tx, stream, events, options.expectedRevision);
-        if (replay) return { ...replay, appended: false };
-      }
-      const current = state.rev === null ? -1 : Number(state.rev);
-      const expected = options.expectedRevision;
-      if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
-        throw new WrongExpectedRevisionError(stream, expected, current);
-      }
-      // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
-      let position = state.pos === null ? 0 : Number(state.pos);
-      let prevHash = state.hash ?? GENESIS_HASH;
-      let revision = current;
-      const recordedAt = this.clock.now().toISOString();
-      const rows: SqlValue[] = [];
-      for (const e of events) {
-        position += 1;
-        revision += 1;
-        // The canonical text is what gets hashed and what gets stored, so the stored bytes are the hashed bytes.
-        const dataJcs = canonicalize(e.data);
-        const metadataJcs = canonicalize(e.metadata);
-        const fields = { id: e.id, type: e.type, stream, revision, position, recordedAt, schemaVersion: e.schemaVersion, prevHash };
-        const hash = sha256Hex(hashInput(fields, dataJcs, metadataJcs));
-        rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, dataJcs, metadataJcs, recordedAt, prevHash, hash);
-        prevHash = hash;
-      }
-      const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
+      const out: { revision: number; position: number; appended: boolean }[] = [];
+      // Later parts see the earlier ones' rows: same transaction, so positions and the chain continue.
+      for (const a of appends) out.push(await this.appendInTx(tx, a.stream, a.events, a.expectedRevision));
       await this.beforeCommit(tx);
-      return { revision, position, appended: true };
+      return out;
     });
-    if (result.appended) this.notifyListeners();
-    return { revision: result.revision, position: result.position };
+    if (results.some((r) => r.appended)) this.notifyListeners();
+    return results.map((r) => ({ revision: r.revision, position: r.position }));
+  }
+
+  private async appendInTx(
+    tx: SqlExecutor,
+    stream: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<{ revision: number; position: number; appended: boolean }> {
+    // One read for everything the append checks: the stream's revision, the global head and its
+    // hash, and whether any of these ids was stored before (a retry) — fewer round trips per append.
+    const ids = events.map((e) => e.id);
+    const [state] = await tx.query<{ rev: number | null; pos: number | null; hash: string | null; seen: number }>(
+      `SELECT (SELECT max(revision) FROM events WHERE stream = ?) AS rev,
+              (SELECT position FROM events ORDER BY position DESC LIMIT 1) AS pos,
+              (SELECT hash FROM events ORDER BY position DESC LIMIT 1) AS hash,
+              (SELECT count(*) FROM events WHERE id IN (${ids.map(() => '?').join(', ')})) AS seen`,
+      [stream, ...ids],
+    );
+    if (Number(state.seen) > 0) {
+      const replay = await this.findIdempotentReplay(tx, stream, events, expectedRevision);
+      if (replay) return { ...replay, appended: false };
+    }
+    const current = state.rev === null ? -1 : Number(state.rev);
+    if ((expectedRevision === 'no_stream' && current !== -1) || (typeof expectedRevision === 'number' && expectedRevision !== current)) {
+      throw new WrongExpectedRevisionError(stream, expectedRevision, current);
+    }
+    // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
+    let position = state.pos === null ? 0 : Number(state.pos);
+    let prevHash = state.hash ?? GENESIS_HASH;
+    let revision = current;
+    const recordedAt = this.clock.now().toISOString();
+    const rows: SqlValue[] = [];
+    for (const e of events) {
+      position += 1;
+      revision += 1;
+      // The canonical text is what gets hashed and what gets stored, so the stored bytes are the hashed bytes.
+      const dataJcs = canonicalize(e.data);
+      const metadataJcs = canonicalize(e.metadata);
+      const fields = { id: e.id, type: e.type, stream, revision, position, recordedAt, schemaVersion: e.schemaVersion, prevHash };
+      const hash = sha256Hex(hashInput(fields, dataJcs, metadataJcs));
+      rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, dataJcs, metadataJcs, recordedAt, prevHash, hash);
+      prevHash = hash;
+    }
+    const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
+    return { revision, position, appended: true };
   }
 
   /** A retried append (same ids, same expected revision) returns the first outcome instead of failing or duplicating. */
