@@ -296,7 +296,7 @@ async function benchAppendSqlite(): Promise<void> {
 
 /** Shared by projection, verify and time travel: a store holding SIZES.projectionEvents events plus one model with SIZES.bigStream events. */
 async function historyStore(kind: 'sqlite' | 'postgres', dir: string, url?: string): Promise<{ db: SqlDb; store: SqlEventStore; events: number }> {
-  const { db, store } = await openStore(kind, join(dir, 'history.db'), url);
+  const { db, store } = await openStore(kind, join(dir, 'ledger.db'), url);
   const fx = new Fixture(SEED);
   const t0 = performance.now();
   await seedHistory(store, fx, SIZES.projectionEvents, (n) => process.stderr.write(`\r  [${kind}] seeding ${fmt(n)}/${fmt(SIZES.projectionEvents)}`));
@@ -449,7 +449,7 @@ async function main(): Promise<void> {
       try {
         const { db, store, events } = await historyStore(kind, dir, schema?.url);
         if (parts.has('projection')) await benchProjection(kind, db, store, events);
-        if (parts.has('verify')) await benchVerify(kind, store, events, kind === 'sqlite' ? { kind, file: join(dir, 'history.db') } : { kind, url: schema!.url });
+        if (parts.has('verify')) await benchVerify(kind, store, events, { EVENT_STORE: kind, DATA_DIR: dir, ...(schema ? { DATABASE_URL: schema.url } : {}) });
         if (parts.has('timetravel')) await benchTimeTravel(kind, db, store);
         await store.close();
         await db.close();

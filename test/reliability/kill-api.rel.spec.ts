@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
+import { openLedgerStore } from '#event-store';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '#config';
-import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
 import { DATABASE_URL, createTestSchema } from '../support/pg.js';
 import { ApiProcess, TestIdp } from './support/api-process.js';
@@ -52,7 +52,7 @@ describe.each(['sqlite', 'postgres'] as const)('kill -9 the API during a %s writ
     await api.stop();
 
     const config = validateConfig({ EVENT_STORE: kind, DATA_DIR: api.dir, ...(schema ? { DATABASE_URL: schema.url } : {}) });
-    const { db, store } = await openEventStore(config, { now: () => new Date() });
+    const { db, store } = await openLedgerStore(config, { now: () => new Date() });
     try {
       const report = await checkLedger(store, db, history, loadMarker);
       const events = await readEverything(store);

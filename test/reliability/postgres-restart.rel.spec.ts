@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
+import { openLedgerStore } from '#event-store';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '#config';
-import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
 import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
 import { ApiProcess, TestIdp } from './support/api-process.js';
 import { checkLedger, checkRelayDelivery, readEverything } from './support/checks.js';
@@ -75,7 +75,7 @@ const WRITERS = 16;
     await waitForRelay(api.url);
     const chain = await verifyChain(api.url, auditor);
     await api.stop();
-    const { db, store } = await openEventStore(validateConfig({ EVENT_STORE: 'postgres', DATABASE_URL: pg.url }), { now: () => new Date() });
+    const { db, store } = await openLedgerStore(validateConfig({ EVENT_STORE: 'postgres', DATABASE_URL: pg.url }), { now: () => new Date() });
     try {
       const report = await checkLedger(store, db, history, loadMarker);
       const events = await readEverything(store);

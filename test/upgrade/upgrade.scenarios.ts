@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { openLedgerStore } from '#event-store';
 import { join } from 'node:path';
 import { runAuditCli } from '../../apps/registry-api/src/cli/audit-cli.js';
 import { validateConfig } from '#config';
-import { openEventStore } from '../../apps/registry-api/src/infrastructure/open-store.js';
 import { MIGRATIONS, type SqlDb } from '#persistence';
 import { ALL_PROJECTIONS, rebuildAndCompare, storedProjectionVersions } from '#read-models';
 import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
@@ -126,7 +126,7 @@ export function upgradeScenarios(prepare: () => Promise<{ target: UpgradeTarget;
 
       // The read models the old build projected, continued by this one, equal a fresh fold.
       const config = validateConfig({ NODE_ENV: 'test', EVENT_STORE: target.kind, ...target.env });
-      const { db: db2, store } = await openEventStore(config, { now: () => new Date() });
+      const { db: db2, store } = await openLedgerStore(config, { now: () => new Date() });
       try {
         const rebuilt = await rebuildAndCompare(db2, store);
         expect(rebuilt.differences).toEqual([]);

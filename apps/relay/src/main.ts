@@ -31,14 +31,11 @@ async function main(): Promise<void> {
   const { Logger } = await import('@nestjs/common');
   const { createLogger, PinoNestLogger } = await import('#observability');
   const { relayFromConfig } = await import('#relay');
-  const { PostgresEventStore } = await import('#event-store');
-  const { PostgresDb } = await import('#persistence');
+  const { openLedgerStore } = await import('#event-store');
   Logger.overrideLogger(new PinoNestLogger(createLogger(config)));
   const log = new Logger('relay');
   const clock = { now: () => new Date() };
-  const pgDb = new PostgresDb(config.DATABASE_URL!, { max: 4, applicationName: 'model-ledger-relay' });
-  const db = pgDb;
-  const store = await PostgresEventStore.open(pgDb, clock, { listen: true });
+  const { db, store } = await openLedgerStore(config, clock, { listen: true, poolSize: 4, applicationName: 'model-ledger-relay' });
   const relay = relayFromConfig(config, db, store, log);
   relay.start();
   log.log(`relay '${relay.name}' started: ${config.KAFKA_BROKERS.join(',')} → ${config.KAFKA_TOPIC_EVENTS}, ${config.KAFKA_TOPIC_PROMOTIONS}`);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JWK } from 'jose';
 import { verifyStore, type VerifyReport } from './verify.js';
-import type { ChainReader } from '#event-store';
+import type { ChainReader, StoreLocation } from '#event-store';
 
 /** Verifies positions [from, to] (each chunk anchored on the stored hash of the position before it). */
 export type ChunkRunner = (range: { from: number; to: number }) => Promise<VerifyReport>;
@@ -43,8 +43,8 @@ export async function verifyInChunks(range: { from: number; to: number }, chunkS
   return joined;
 }
 
-/** How a worker thread opens the same store read-only. */
-export type StoreSpec = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+/** Where the store is, for a worker thread to open it read-only (openLedgerStore). */
+export type StoreSpec = StoreLocation;
 
 const WORKER = new URL('./verify-worker.js', import.meta.url);
 

@@ -1,20 +1,12 @@
 import { hash } from 'node:crypto';
 import { canonicalize } from './jcs.js';
+import type { ChainLink, EventEnvelope } from './port.js';
 
 /** prevHash of the event at position 1: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The envelope fields an event's hash covers (everything except the hash itself). */
-export interface ChainedFields {
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  position: number;
-  recordedAt: string;
-  schemaVersion: number;
-  prevHash: string;
-}
+/** The envelope fields an event's hash covers, besides data and metadata: everything but the hash itself. */
+export type ChainedFields = EventEnvelope & Pick<ChainLink, 'prevHash'>;
 
 /**
  * The exact text an event's hash is computed over: the RFC 8785 canonical form of

@@ -6,3 +6,4 @@ export * from './subscription.js';
 export * from './jcs.js';
 export * from './hash-chain.js';
 export * from './decide-and-append.js';
+export * from './open-store.js';

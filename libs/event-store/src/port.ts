@@ -21,32 +21,44 @@ export interface EventMetadata {
   idempotencyKey?: string;
 }
 
-export interface NewEvent {
-  /** UUIDv7, chosen by the caller so a retried append is recognised. */
+/**
+ * The envelope of a stored event: what it is and where it sits. The one definition: recorded
+ * events, chain rows, the fields a hash covers and export records all extend it.
+ */
+export interface EventEnvelope {
+  /** UUIDv7, chosen by the writer so a retried append is recognised. */
   id: string;
   type: string;
+  stream: string;
+  /** Place in its stream, from 0. */
+  revision: number;
+  /** Place in the global order, from 1, gapless. */
+  position: number;
+  recordedAt: string;
+  /** Version of the payload's shape (see upcasting.ts in the domain). */
   schemaVersion: number;
+}
+
+/** The audit hash chain's link of an event (docs/AUDIT.md). */
+export interface ChainLink {
+  /** Hash of the event at position - 1 (64 zeros for position 1). */
+  prevHash: string;
+  /** SHA-256 (hex) of the RFC 8785 canonical envelope including prevHash. */
+  hash: string;
+}
+
+/** What a writer supplies; the store assigns the rest of the envelope (stream from the call, revision, position, time). */
+export interface NewEvent extends Pick<EventEnvelope, 'id' | 'type' | 'schemaVersion'> {
   data: unknown;
   metadata: EventMetadata;
 }
 
-export interface RecordedEvent<D = unknown> {
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  position: number;
-  recordedAt: string;
-  /** The payload's version as read: the type's current version once upcast (see upcasting.ts in the domain). */
-  schemaVersion: number;
+/** An event as read: `schemaVersion` is the type's current version once upcast. */
+export interface RecordedEvent<D = unknown> extends EventEnvelope, Partial<ChainLink> {
   data: D;
   metadata: EventMetadata;
   /** The version stored (and hashed), present only when an upcaster changed the event on read. */
   storedSchemaVersion?: number;
-  /** Hash of the event at position - 1 (64 zeros for position 1); see docs/AUDIT.md. */
-  prevHash?: string;
-  /** SHA-256 (hex) of the RFC 8785 canonical envelope including prevHash. */
-  hash?: string;
 }
 
 /** `no_stream`: the stream must not exist yet; `any`: no check; a number: the current last revision. */
@@ -57,6 +69,13 @@ export interface AppendResult {
   revision: number;
   /** Global position of the last appended event. */
   position: number;
+}
+
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
 }
 
 export interface ReadStreamOptions {
@@ -73,6 +92,11 @@ export interface ReadAllOptions {
 
 export interface EventStore {
   append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /**
+   * Several streams in one transaction, in the order given: all land or none (each checked
+   * against its expected revision). One result per stream.
+   */
+  appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The distinct streams written at positions in (fromPosition, toPosition]: what a cache must forget. */
@@ -87,20 +111,11 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** One stored event as the hash chain sees it: envelope fields plus the canonical texts of data and metadata. */
-export interface ChainRow {
-  position: number;
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  recordedAt: string;
-  schemaVersion: number;
+/** One stored event as the hash chain sees it (never upcast): the envelope, its link, and the canonical texts of data and metadata. */
+export interface ChainRow extends EventEnvelope, ChainLink {
   /** RFC 8785 canonical JSON of the payload. */
   dataJcs: string;
   metadataJcs: string;
-  prevHash: string;
-  hash: string;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type StreamCut,
   type StreamCutter,
 } from './port.js';
@@ -70,27 +71,41 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
   protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
 
   async append(stream: string, events: readonly NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const result = await this.db.transaction(async (tx) => {
+    const [result] = await this.appendInOneTransaction([{ stream, events, expectedRevision: options.expectedRevision }]);
+    return result;
+  }
+
+  appendAll(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    return this.appendInOneTransaction(appends);
+  }
+
+  /** Both entry points share it (and stay separate, so wrapping one never wraps the other). */
+  private async appendInOneTransaction(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (appends.length === 0 || appends.some((a) => a.events.length === 0)) throw new Error('append needs at least one event');
+    const results = await this.db.transaction(async (tx) => {
       await this.lockForAppend(tx);
-      return this.appendInTransaction(tx, stream, events, options.expectedRevision);
+      const out: { revision: number; position: number; appended: boolean }[] = [];
+      // Later parts see the earlier ones' rows: same transaction, so positions and the chain continue.
+      for (const a of appends) out.push(await this.appendInTx(tx, a.stream, a.events, a.expectedRevision));
+      await this.beforeCommit(tx);
+      return out;
     });
-    if (result.appended) this.notifyListeners();
-    return { revision: result.revision, position: result.position };
+    if (results.some((r) => r.appended)) this.notifyListeners();
+    return results.map((r) => ({ revision: r.revision, position: r.position }));
   }
 
   /**
    * One append inside a transaction that already holds the append lock: checks (retry, duplicate
    * id, expected revision) and writes the events with one INSERT, or throws having written
    * nothing. Reads see what earlier appends of the same transaction wrote, so several appends can
-   * share one transaction (SQLite's group commit) and each still fails alone.
+   * share one transaction (appendAll; SQLite's group commit) and each still fails alone.
    */
-  protected async appendInTransaction(
+  protected async appendInTx(
     tx: SqlExecutor,
     stream: string,
     events: readonly NewEvent[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult & { appended: boolean }> {
+    expectedRevision: ExpectedRevision,
+  ): Promise<{ revision: number; position: number; appended: boolean }> {
     // One read for everything the append checks: the stream's revision, the global head and its
     // hash, and whether any of these ids was stored before (a retry) — fewer round trips per append.
     const ids = events.map((e) => e.id);
@@ -102,12 +117,12 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
       [stream, ...ids],
     );
     if (Number(state.seen) > 0) {
-      const replay = await this.findIdempotentReplay(tx, stream, events, expected);
+      const replay = await this.findIdempotentReplay(tx, stream, events, expectedRevision);
       if (replay) return { ...replay, appended: false };
     }
     const current = state.rev === null ? -1 : Number(state.rev);
-    if ((expected === 'no_stream' && current !== -1) || (typeof expected === 'number' && expected !== current)) {
-      throw new WrongExpectedRevisionError(stream, expected, current);
+    if ((expectedRevision === 'no_stream' && current !== -1) || (typeof expectedRevision === 'number' && expectedRevision !== current)) {
+      throw new WrongExpectedRevisionError(stream, expectedRevision, current);
     }
     // Appends are serialised (see lockForAppend), so the head read here is still the head at commit.
     let position = state.pos === null ? 0 : Number(state.pos);
@@ -128,7 +143,6 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
     }
     const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
     await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
-    await this.beforeCommit(tx);
     return { revision, position, appended: true };
   }
 

@@ -65,16 +65,17 @@ export class SqliteEventStore extends SqlEventStore {
         batch = this.queue.splice(0, MAX_BATCH_APPENDS);
         for (const a of batch) {
           try {
-            const r = await this.appendInTransaction(tx, a.stream, a.events, a.expected);
+            const r = await this.appendInTx(tx, a.stream, a.events, a.expected);
             outcomes.push({ ok: true, result: { revision: r.revision, position: r.position }, appended: r.appended });
           } catch (err) {
             // SQLite rolled the whole transaction back by itself (disk full, I/O error): the
             // appends before this one are gone too, so the batch fails as a whole.
             if (!this.sqlite.writer.isTransaction) throw err;
-            // Otherwise appendInTransaction wrote nothing (its one INSERT is atomic): the others go on.
+            // Otherwise appendInTx wrote nothing (its one INSERT is atomic): the others go on.
             outcomes.push({ ok: false, err });
           }
         }
+        await this.beforeCommit(tx);
       });
     } catch (err) {
       // The transaction itself failed (the write lock not granted, disk full, I/O error): nothing

@@ -1,3 +1,4 @@
+import { modelNameOfStream } from '#domain';
 import { uuidv7, type SqlDb } from '#persistence';
 import type { EventStore, NewEvent } from '#event-store';
 import { upgradeProjections } from './projection-versions.js';
@@ -27,10 +28,11 @@ const registryAt = (v: number): Projection => ({
   version: v,
   async apply(rows, e) {
     await registryProjection.apply(rows, e);
-    if (e.type !== 'ModelCreated') return;
-    const name = (e.data as { name: string }).name;
+    // Marked after every event: the registry maps each model row afresh from the domain's state.
+    const name = modelNameOfStream(e.stream);
+    if (!name) return;
     const row = await rows.get<Record<string, unknown>>('models', [name]);
-    rows.put('models', [name], { ...row, builtBy: v });
+    if (row) rows.put('models', [name], { ...row, builtBy: v });
   },
 });
 const withRegistry = (p: Projection) => ALL_PROJECTIONS.map((x) => (x.name === p.name ? p : x));

@@ -1,7 +1,7 @@
 import { uuidv7 } from '#persistence';
 import type { SqlDb } from '#persistence';
 import type { EventStore, NewEvent } from '#event-store';
-import { Projector, registryProjection, type Projection } from './projector.js';
+import { PROJECTION_STALL_MS, Projector, registryProjection, type Projection } from './projector.js';
 import { RegistryQueries } from './queries.js';
 import { AuditTrailQueries } from './audit-queries.js';
 import { rebuildAndCompare } from './rebuild.js';
@@ -51,6 +51,16 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     expect(await new AuditTrailQueries(fx.db).search({}, { order: 'asc', limit: 1000 })).toHaveLength(56);
     expect((await q.resolveAlias('m3', 'prod'))?.version).toBe('1.0.0');
     expect(await q.resolveAlias('m3', 'canary')).toBeUndefined();
+  });
+
+  test('lag: events behind the head, stalled only when behind and without progress for the stall time', async () => {
+    await seed(fx.store, 1);
+    const projector = new Projector(fx.db, fx.store);
+    const head = await fx.store.headPosition();
+    expect(await projector.lag()).toEqual({ head, position: 0, events: head, stalled: false });
+    expect((await projector.lag(Date.now() + PROJECTION_STALL_MS + 1000)).stalled).toBe(true);
+    await projector.catchUp();
+    expect(await projector.lag(Date.now() + PROJECTION_STALL_MS + 1000)).toEqual({ head, position: head, events: 0, stalled: false });
   });
 
   test('a rebuild from position 0 is identical to the live read model, and a damaged live row is found', async () => {

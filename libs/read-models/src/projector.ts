@@ -167,7 +167,8 @@ export interface Projection {
 export const registryProjection: Projection = {
   name: 'registry',
   // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
-  version: 2,
+  // 3: model and version rows are mapped from the domain's evolveModelHeader / evolveVersion (same facts, other field order).
+  version: 3,
   tables: ['models', 'versions', 'aliases'],
   reads(e) {
     const model = modelOf(e);
@@ -229,6 +230,22 @@ export interface ProjectorStatus {
   lastError?: string;
 }
 
+/** Projections count as stalled when they are behind and have not moved for this long. */
+export const PROJECTION_STALL_MS = 30_000;
+
+/** How far the read models trail the event store: the one computation for /health/ready and /metrics. */
+export interface ProjectionLag {
+  /** The event store's head position. */
+  head: number;
+  /** The position the read models have reached (0 before the first batch). */
+  position: number;
+  /** Events appended but not yet projected. */
+  events: number;
+  /** Behind, and no progress for PROJECTION_STALL_MS. */
+  stalled: boolean;
+  lastError?: string;
+}
+
 /** The version each projection's live tables were built with (no row: 1). */
 export async function storedProjectionVersions(db: SqlExecutor): Promise<Map<string, number>> {
   const rows = await db.query<{ projection: string; version: number }>('SELECT projection, version FROM projection_versions');
@@ -279,6 +296,14 @@ export class Projector {
 
   status(): ProjectorStatus {
     return { position: this.position, lastProgressAt: this.lastProgressAt, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  async lag(now = Date.now()): Promise<ProjectionLag> {
+    const head = await this.store.headPosition();
+    const position = Math.max(0, this.position);
+    const events = Math.max(0, head - position);
+    const stalled = events > 0 && now - this.lastProgressAt > PROJECTION_STALL_MS;
+    return { head, position, events, stalled, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   /** Projects everything up to the head (or at least up to `until`); returns the checkpoint reached. */

@@ -1,5 +1,11 @@
 import {
+  MODEL_EVENT_TYPES,
+  evolveModelHeader,
+  evolveVersion,
+  initialModelState,
+  type ModelHeader,
   modelNameOfStream,
+  toModelEvent,
   type EventDataMap,
   type ModelEventType,
   type VersionState,
@@ -78,132 +84,58 @@ function data<K extends ModelEventType>(e: RecordedEvent, _type: K): EventDataMa
   return e.data as EventDataMap[K];
 }
 
+/** A model row: the domain's model-level evolve (`evolveModelHeader`) builds it, this maps it. */
 export function evolveModelRow(row: ModelRow | undefined, e: RecordedEvent): ModelRow | undefined {
-  if (e.type === 'ModelCreated') {
-    const d = data(e, 'ModelCreated');
-    return {
-      name: d.name,
-      ...(d.description !== undefined ? { description: d.description } : {}),
-      owners: d.owners,
-      tags: d.tags,
-      createdBy: e.metadata.actor.sub,
-      createdAt: e.recordedAt,
-      updatedAt: e.recordedAt,
-      versionCount: 0,
-      position: e.position,
-    };
-  }
-  if (!row) return row;
-  const touched = { ...row, updatedAt: e.recordedAt, position: e.position };
-  switch (e.type) {
-    case 'VersionRegistered':
-      return { ...touched, versionCount: row.versionCount + 1 };
-    case 'ModelTagSet': {
-      const d = data(e, 'ModelTagSet');
-      return { ...touched, tags: { ...row.tags, [d.key]: d.value } };
-    }
-    case 'ModelTagDeleted': {
-      const { [data(e, 'ModelTagDeleted').key]: _gone, ...tags } = row.tags;
-      return { ...touched, tags };
-    }
-    case 'ModelDescriptionUpdated':
-      return { ...touched, description: data(e, 'ModelDescriptionUpdated').description };
-    case 'ModelDeleted':
-      return { ...touched, deleted: { by: e.metadata.actor.sub, at: e.recordedAt } };
-    default:
-      return touched;
-  }
+  const model = modelOf(e);
+  if (!model || !(MODEL_EVENT_TYPES as readonly string[]).includes(e.type)) return row;
+  if (!row && e.type !== 'ModelCreated') return row;
+  const before: ModelHeader = row ? modelHeaderOf(row) : { ...initialModelState(model), registeredCount: 0 };
+  const after = evolveModelHeader(before, toModelEvent(e));
+  return after.exists ? modelRowOf(after, e.position) : row;
 }
 
-/** `ordinal`: the version's place in registration order, for events written before mlflowVersion was stored. */
+/** The row keeps no revision (the aggregate's bookkeeping). */
+function modelHeaderOf({ versionCount, position: _position, ...m }: ModelRow): ModelHeader {
+  return { ...m, exists: true, registeredCount: versionCount, revision: -1 };
+}
+
+function modelRowOf(m: ModelHeader, position: number): ModelRow {
+  return {
+    name: m.name,
+    ...(m.description !== undefined ? { description: m.description } : {}),
+    owners: m.owners,
+    tags: m.tags,
+    createdBy: m.createdBy!,
+    createdAt: m.createdAt!,
+    updatedAt: m.updatedAt!,
+    versionCount: m.registeredCount ?? 0,
+    ...(m.deleted ? { deleted: m.deleted } : {}),
+    position,
+  };
+}
+
+/**
+ * A version row: the domain's per-version evolve (`evolveVersion`) builds the state, this only
+ * maps it to the row. `ordinal`: the version's place in registration order, for events written
+ * before mlflowVersion was stored.
+ */
 export function evolveVersionRow(row: VersionRow | undefined, e: RecordedEvent, ordinal?: number): VersionRow | undefined {
   const model = modelOf(e);
-  if (e.type === 'VersionRegistered' && model) {
-    const d = data(e, 'VersionRegistered');
-    const mlflowVersion = d.mlflowVersion ?? ordinal;
-    return {
-      name: model,
-      version: d.version,
-      ...(mlflowVersion !== undefined ? { mlflowVersion } : {}),
-      stage: 'None',
-      approvalStatus: 'PendingManualApproval',
-      artifact: d.artifact,
-      ...(d.signature ? { signature: d.signature } : {}),
-      ...(d.inspection ? { inspection: d.inspection } : {}),
-      metrics: d.metrics,
-      params: d.params,
-      lineage: d.lineage,
-      tags: d.tags,
-      ...(d.description !== undefined ? { description: d.description } : {}),
-      ...(d.duplicateOf ? { duplicateOf: d.duplicateOf } : {}),
-      ...(d.modelCard !== undefined ? { modelCard: d.modelCard } : {}),
-      ...(d.modelCardUri !== undefined ? { modelCardUri: d.modelCardUri } : {}),
-      registeredBy: e.metadata.actor.sub,
-      registeredAt: e.recordedAt,
-      registeredPosition: e.position,
-      updatedAt: e.recordedAt,
-      gates: {},
-      approvals: [],
-      stageChangedAt: e.recordedAt,
-      position: e.position,
-    };
-  }
-  if (!row) return row;
-  const next = { ...row, position: e.position, updatedAt: e.recordedAt };
-  switch (e.type) {
-    case 'GatePassed':
-    case 'GateFailed': {
-      const d = data(e, 'GatePassed');
-      next.gates = {
-        ...row.gates,
-        [d.gate]: {
-          gate: d.gate,
-          status: e.type === 'GatePassed' ? 'passed' : 'failed',
-          ...(d.metrics ? { metrics: d.metrics } : {}),
-          ...(d.evidenceUri ? { evidenceUri: d.evidenceUri } : {}),
-          ...(d.policy ? { policy: d.policy } : {}),
-          recordedBy: e.metadata.actor.sub,
-          recordedAt: e.recordedAt,
-        },
-      };
-      return next;
-    }
-    case 'ApprovalRecorded':
-    case 'VersionApproved': {
-      const d = data(e, 'VersionApproved');
-      next.approvals = [...row.approvals, { sub: e.metadata.actor.sub, at: e.recordedAt, ...(d.comment !== undefined ? { comment: d.comment } : {}) }];
-      if (e.type === 'VersionApproved') next.approvalStatus = 'Approved';
-      return next;
-    }
-    case 'VersionRejected': {
-      const d = data(e, 'VersionRejected');
-      next.approvalStatus = 'Rejected';
-      next.rejection = { sub: e.metadata.actor.sub, at: e.recordedAt, ...(d.comment !== undefined ? { comment: d.comment } : {}) };
-      return next;
-    }
-    case 'VersionPromoted':
-      return { ...next, stage: 'Production', stageChangedAt: e.recordedAt };
-    case 'StageChanged':
-      return { ...next, stage: data(e, 'StageChanged').to, stageChangedAt: e.recordedAt };
-    case 'VersionArchived':
-      return { ...next, stage: 'Archived', stageChangedAt: e.recordedAt };
-    case 'ArtifactDigestRecorded':
-      return { ...next, artifact: { ...row.artifact, digest: data(e, 'ArtifactDigestRecorded').digest } };
-    case 'VersionDeleted':
-      return { ...next, deleted: { by: e.metadata.actor.sub, at: e.recordedAt } };
-    case 'VersionTagSet': {
-      const d = data(e, 'VersionTagSet');
-      return { ...next, tags: { ...row.tags, [d.key]: d.value } };
-    }
-    case 'VersionTagDeleted': {
-      const { [data(e, 'VersionTagDeleted').key]: _gone, ...tags } = row.tags;
-      return { ...next, tags };
-    }
-    case 'VersionDescriptionUpdated':
-      return { ...next, description: data(e, 'VersionDescriptionUpdated').description };
-    default:
-      return row;
-  }
+  if (!model || !(MODEL_EVENT_TYPES as readonly string[]).includes(e.type)) return row;
+  const before = row ? versionStateOf(row) : undefined;
+  const after = evolveVersion(before, toModelEvent(e), ordinal ?? 0);
+  if (!after || after === before) return row;
+  return versionRowOf(model, after, { registeredPosition: row?.registeredPosition ?? e.position, position: e.position });
+}
+
+/** The row keeps neither the aggregate's bookkeeping (revision) nor servedInProduction, which evolve only ever sets. */
+function versionStateOf({ name: _name, registeredPosition: _registered, position: _position, ...v }: VersionRow): VersionState {
+  return { ...v, servedInProduction: false, revision: -1 };
+}
+
+function versionRowOf(model: string, v: VersionState, where: { registeredPosition: number; position: number }): VersionRow {
+  const { servedInProduction: _served, revision: _revision, ...rest } = v;
+  return { name: model, ...rest, ...where };
 }
 
 /** The approval queue holds a version from registration until its approval is decided or it is archived. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { approvalLinkStream, decideUseLink, evolveApprovalLink, initialApprovalLinkState, type ApprovalEventDataMap } from '#domain';
 import { KeyedMutex } from './keyed-mutex.js';
-import { envelopesOf, type EventStore, type RecordedEvent } from '#event-store';
+import { appendDecision, type EventStore, type RecordedEvent } from '#event-store';
 import type { AppConfig } from '#config';
 import { APP_CONFIG, CLOCK, EVENT_STORE, ID_GENERATOR, type Clock, type IdGenerator } from '../infrastructure/tokens.js';
 
@@ -155,18 +155,27 @@ export class ApprovalLinks implements OnModuleInit {
     };
   }
 
-  /** Appends ApprovalLinkUsed through the link decider, at the link's current revision: a link is used once, also across replicas. */
+  /**
+   * Appends ApprovalLinkUsed through the link decider on the command path, at the link's current
+   * revision: a link is used once, also across replicas (a concurrent use is decided again, and refused).
+   */
   async markUsed(jti: string, use: { decision: 'approve' | 'reject'; position: number }, meta: RecordedEvent['metadata']): Promise<void> {
-    const events = await this.store.readStream(linkStream(jti));
-    const state = events.reduce(
-      (st, e) => evolveApprovalLink(st, { type: e.type, data: e.data, id: e.id, revision: e.revision, recordedAt: e.recordedAt, actor: e.metadata.actor.sub } as never),
-      initialApprovalLinkState(),
-    );
-    const decided = decideUseLink(state, { jti, ...use });
-    await this.store.append(
-      linkStream(jti),
-      envelopesOf(decided, meta, () => this.ids.next()),
-      { expectedRevision: state.revision },
+    const stream = linkStream(jti);
+    await appendDecision(
+      this.store,
+      {
+        stream,
+        load: async () => {
+          const events = await this.store.readStream(stream);
+          const state = events.reduce(
+            (st, e) => evolveApprovalLink(st, { type: e.type, data: e.data, id: e.id, revision: e.revision, recordedAt: e.recordedAt, actor: e.metadata.actor.sub } as never),
+            initialApprovalLinkState(),
+          );
+          return { state, revision: state.revision, position: events.at(-1)?.position ?? 0 };
+        },
+        decide: (state) => decideUseLink(state, { jti, ...use }),
+      },
+      { newId: () => this.ids.next(), metadata: meta },
     );
   }
 

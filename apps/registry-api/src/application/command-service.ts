@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   DomainError,
-  currentSchemaVersion,
   decide,
   fold,
   initialModelState,
@@ -15,7 +14,7 @@ import {
   type PromotionPolicy,
   type RecordedModelEvent,
 } from '#domain';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '#event-store';
+import { appendDecision, type EventMetadata, type EventStore } from '#event-store';
 import { type SqlDb } from '#persistence';
 import { Projector } from '#read-models';
 import { EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type IdGenerator } from '../infrastructure/tokens.js';
@@ -75,44 +74,49 @@ export class CommandService implements OnApplicationBootstrap {
     return withSpan(`command ${command.type}`, requestCtx.traceparent, { 'ledger.model': model, 'ledger.command': command.type }, (span, traceparent) => {
       const ctx = { ...requestCtx, ...(traceparent ? { traceparent } : {}) };
       return this.locks.run(stream, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const { state, position: statePosition } = await this.load(model, stream);
-        // A retry of a request whose events already landed (e.g. its process died before it could
-        // answer) gets those events back, never a second write. Checked after each load: a write
-        // by another process in between moves the revision, so the append below fails and we look again.
-        const landed = ctx.idempotencyKey ? (await this.store.findByIdempotencyKey(ctx.idempotencyKey)).filter((e) => e.stream === stream) : [];
-        if (landed.length > 0) {
-          const last = landed[landed.length - 1];
+        const outcome = await appendDecision<ModelState, ModelEvent>(
+          this.store,
+          {
+            stream,
+            load: async () => {
+              const { state, position } = await this.load(model, stream);
+              return { state, revision: state.revision, position };
+            },
+            // A retry of a request whose events already landed (e.g. its process died before it
+            // could answer) gets those events back, never a second write.
+            ...(ctx.idempotencyKey
+              ? { landed: async () => (await this.store.findByIdempotencyKey(ctx.idempotencyKey!)).filter((e) => e.stream === stream) }
+              : {}),
+            decide: (state) => {
+              try {
+                return decide(command, state, { actor: ctx.actor, policy: this.policy });
+              } catch (err) {
+                if (err instanceof DomainError && err.code === 'PROMOTION_REQUIREMENTS_UNMET') this.metrics?.promotionRefused(err.details.map((d) => d.rule));
+                throw err;
+              }
+            },
+          },
+          {
+            newId: () => this.ids.next(),
+            metadata: metadataOf(ctx, reason),
+            attempts: MAX_ATTEMPTS,
+            around: (s, envelopes, append) => withDbSpan('append', this.dbSystem, 'events', { 'ledger.stream': s, 'db.operation.batch.size': envelopes.length }, append),
+          },
+        );
+        const { state } = outcome.loaded;
+        if (outcome.kind === 'unchanged') return { events: [], position: outcome.loaded.position, revision: state.revision, state };
+        if (outcome.kind === 'replayed') {
+          const last = outcome.landed[outcome.landed.length - 1];
           span.setAttributes({ 'ledger.position': last.position, 'ledger.idempotent_replay': true });
           await this.projector.catchUp(last.position);
-          return { events: landed.map(toModelEvent), position: last.position, revision: last.revision, state };
+          return { events: outcome.landed.map(toModelEvent), position: last.position, revision: last.revision, state };
         }
-        let decided: ModelEvent[];
-        try {
-          decided = decide(command, state, { actor: ctx.actor, policy: this.policy });
-        } catch (err) {
-          if (err instanceof DomainError && err.code === 'PROMOTION_REQUIREMENTS_UNMET') this.metrics?.promotionRefused(err.details.map((d) => d.rule));
-          throw err;
-        }
-        if (decided.length === 0) return { events: [], position: statePosition, revision: state.revision, state };
-        const envelopes = decided.map((e) => this.envelope(e, ctx, reason));
-        try {
-          const result = await withDbSpan('append', this.dbSystem, 'events', { 'ledger.stream': stream, 'db.operation.batch.size': envelopes.length }, () =>
-            this.store.append(stream, envelopes, {
-              expectedRevision: state.revision === -1 ? 'no_stream' : state.revision,
-            }),
-          );
-          const recordedAt = new Date().toISOString();
-          const events = decided.map((e, i) => ({ ...e, recordedAt, actor: ctx.actor, revision: state.revision + 1 + i }) as RecordedModelEvent);
-          span.setAttributes({ 'ledger.position': result.position, 'ledger.events': events.length, 'ledger.attempts': attempt });
-          await withDbSpan('project', this.dbSystem, 'read_models', { 'ledger.position': result.position }, () => this.projector.catchUp(result.position));
-          return { events, position: result.position, revision: result.revision, state: fold(state, events) };
-        } catch (err) {
-          // The cached state stays valid at its revision; the next load reads what landed since.
-          if (err instanceof WrongExpectedRevisionError && attempt < MAX_ATTEMPTS) continue;
-          throw err;
-        }
-      }
+        const { result } = outcome;
+        const recordedAt = new Date().toISOString();
+        const events = outcome.events.map((e, i) => ({ ...e, recordedAt, actor: ctx.actor, revision: state.revision + 1 + i }) as RecordedModelEvent);
+        span.setAttributes({ 'ledger.position': result.position, 'ledger.events': events.length, 'ledger.attempts': outcome.attempt });
+        await withDbSpan('project', this.dbSystem, 'read_models', { 'ledger.position': result.position }, () => this.projector.catchUp(result.position));
+        return { events, position: result.position, revision: result.revision, state: fold(state, events) };
       });
     });
   }
@@ -170,22 +174,17 @@ export class CommandService implements OnApplicationBootstrap {
     this.cache.set(stream, { state, position });
     return { state, position };
   }
+}
 
-  private envelope(e: ModelEvent, ctx: RequestContext, reason?: string): NewEvent {
-    return {
-      id: this.ids.next(),
-      type: e.type,
-      schemaVersion: currentSchemaVersion(e.type),
-      data: e.data,
-      metadata: {
-        actor: ctx.actor,
-        correlationId: ctx.correlationId,
-        ...(ctx.causationId ? { causationId: ctx.causationId } : {}),
-        ...(reason ? { reason } : {}),
-        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
-        ...(ctx.via ? { via: ctx.via } : {}),
-        ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
-      },
-    };
-  }
+/** The envelope's who/why/where-from for a command from this request. */
+function metadataOf(ctx: RequestContext, reason?: string): EventMetadata {
+  return {
+    actor: ctx.actor,
+    correlationId: ctx.correlationId,
+    ...(ctx.causationId ? { causationId: ctx.causationId } : {}),
+    ...(reason ? { reason } : {}),
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    ...(ctx.via ? { via: ctx.via } : {}),
+    ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
+  };
 }

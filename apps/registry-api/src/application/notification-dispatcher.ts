@@ -15,7 +15,7 @@ import {
   type NotificationKind,
   type NotificationState,
 } from '#domain';
-import { WrongExpectedRevisionError, envelopesOf, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '#event-store';
+import { WrongExpectedRevisionError, appendDecision, subscribeToAll, type EventStore, type RecordedEvent, type Subscription } from '#event-store';
 import type { Channel, Notification } from '#notifications';
 import { Mutex, PostgresDb, type SqlDb } from '#persistence';
 import { LocalLease, PgAdvisoryLease, RelayCheckpoints, type Lease } from '#relay';
@@ -274,32 +274,40 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     if (this.stopped) return undefined;
     return this.recordLock.run(async () => {
       const key = { channel: d.channel.name, ...(d.target.approver ? { approver: d.target.approver } : {}) };
-      for (let attempt = 1; attempt <= 5; attempt++) {
-        const state = await this.notificationState(d.trigger.id);
-        const attempts = deliveryStatus(state, key).attempts + 1;
-        const delay = Math.min(MAX_BACKOFF_MS, this.config.NOTIFY_RETRY_BASE_MS * 2 ** (attempts - 1));
-        const events = decideNotificationOutcome(state, {
-          facts: { trigger: d.trigger.id, kind: d.kind, channel: d.channel.name, model: d.model, version: d.version, ...(d.target.approver ? { approver: d.target.approver } : {}), ...(d.target.linkId ? { linkId: d.target.linkId } : {}) },
-          ok,
-          ...(error ? { error } : {}),
-          maxAttempts: final ? attempts : this.config.NOTIFY_MAX_ATTEMPTS,
-          nextAttemptAt: new Date(this.clock.now().getTime() + delay),
-        });
-        if (events.length === 0) return { done: true, attempts: attempts - 1 };
-        try {
-          await this.store.append(
-            notificationStream(d.trigger.id),
-            envelopesOf(events, { actor: { sub: NOTIFIER_ACTOR, scopes: [] }, correlationId: d.trigger.metadata.correlationId, causationId: d.trigger.id }, () => this.ids.next()),
-            { expectedRevision: state.revision === -1 ? 'no_stream' : state.revision },
-          );
-          const after = events.reduce((s, e, i) => evolveNotification(s, { ...e, revision: state.revision + 1 + i } as never), state);
-          if (!ok) this.log.warn(`notification ${d.kind} for ${d.model} ${d.version} via ${d.channel.name} failed (attempt ${attempts}): ${error}`);
-          return deliveryStatus(after, key);
-        } catch (err) {
-          if (!(err instanceof WrongExpectedRevisionError)) throw err;
-        }
+      let attempts = 0;
+      try {
+        const outcome = await appendDecision(
+          this.store,
+          {
+            stream: notificationStream(d.trigger.id),
+            load: async () => {
+              const state = await this.notificationState(d.trigger.id);
+              return { state, revision: state.revision, position: 0 };
+            },
+            decide: (state) => {
+              attempts = deliveryStatus(state, key).attempts + 1;
+              const delay = Math.min(MAX_BACKOFF_MS, this.config.NOTIFY_RETRY_BASE_MS * 2 ** (attempts - 1));
+              return decideNotificationOutcome(state, {
+                facts: { trigger: d.trigger.id, kind: d.kind, channel: d.channel.name, model: d.model, version: d.version, ...(d.target.approver ? { approver: d.target.approver } : {}), ...(d.target.linkId ? { linkId: d.target.linkId } : {}) },
+                ok,
+                ...(error ? { error } : {}),
+                maxAttempts: final ? attempts : this.config.NOTIFY_MAX_ATTEMPTS,
+                nextAttemptAt: new Date(this.clock.now().getTime() + delay),
+              });
+            },
+          },
+          { newId: () => this.ids.next(), metadata: { actor: { sub: NOTIFIER_ACTOR, scopes: [] }, correlationId: d.trigger.metadata.correlationId, causationId: d.trigger.id } },
+        );
+        if (outcome.kind !== 'appended') return { done: true, attempts: attempts - 1 };
+        const { state } = outcome.loaded;
+        const after = outcome.events.reduce((s, e, i) => evolveNotification(s, { ...e, revision: state.revision + 1 + i } as never), state);
+        if (!ok) this.log.warn(`notification ${d.kind} for ${d.model} ${d.version} via ${d.channel.name} failed (attempt ${attempts}): ${error}`);
+        return deliveryStatus(after, key);
+      } catch (err) {
+        // Other writers kept moving the stream: the outcome is recorded by whoever got there.
+        if (err instanceof WrongExpectedRevisionError) return undefined;
+        throw err;
       }
-      return undefined;
     });
   }
 }

@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { openLedgerStore } from '#event-store';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
 import { devAuditKeyFile, loadAuditKey, verifyNdjson, verifyStoreParallel, type VerifyReport } from '#audit';
 import { describeStore } from '#env-file';
 import { validateConfig, type AppConfig } from '#config';
-import { openEventStore } from '../infrastructure/open-store.js';
 
 export const USAGE = `usage:
   npm run audit -- verify [--from N] [--to N] [--jwks keys.json] [--json]
@@ -63,10 +62,10 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       // Which store was checked, on stderr so --json output stays one JSON document.
       process.stderr.write(`${describeStore(config, envFile)}\n`);
       const clock = { now: () => new Date() };
-      const { db, store } = await openEventStore(config, clock);
+      const { db, store } = await openLedgerStore(config, clock);
       try {
         // Long chains are verified in chunks on worker threads (each opens the store itself).
-        const spec = config.EVENT_STORE === 'postgres' ? { kind: 'postgres' as const, url: config.DATABASE_URL! } : { kind: 'sqlite' as const, file: join(config.DATA_DIR, 'ledger.db') };
+        const spec = { EVENT_STORE: config.EVENT_STORE, DATA_DIR: config.DATA_DIR, ...(config.DATABASE_URL ? { DATABASE_URL: config.DATABASE_URL } : {}) };
         const report = await verifyStoreParallel(store, spec, jwks, { from, to });
         out(json ? JSON.stringify(report, null, 2) : describeReport(report));
         return report.ok ? 0 : 1;

@@ -1,4 +1,5 @@
-import { PostgresDb, SqliteDb, describeMigration, migrate, MigrationError, type SqlDb } from '#persistence';
+import { describeMigration, MigrationError } from '#persistence';
+import { openLedgerStore } from '#event-store';
 import { join } from 'node:path';
 import { validateConfig, type AppConfig } from '#config';
 
@@ -18,10 +19,10 @@ export function describeStore(config: AppConfig): string {
 export async function runMigrateCli(env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
   const config = validateConfig(env);
   out(`store: ${describeStore(config)}`);
-  const db: SqlDb = config.EVENT_STORE === 'postgres' ? new PostgresDb(config.DATABASE_URL!, { max: 2, applicationName: 'model-ledger-migrate' }) : new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
+  let opened;
   try {
-    const report = await migrate(db);
-    out(describeMigration(report));
+    opened = await openLedgerStore(config, { now: () => new Date() }, { poolSize: 2, applicationName: 'model-ledger-migrate' });
+    out(describeMigration(opened.migration!));
     return 0;
   } catch (err) {
     if (err instanceof MigrationError) {
@@ -30,6 +31,7 @@ export async function runMigrateCli(env: Record<string, string | undefined>, out
     }
     throw err;
   } finally {
-    await db.close();
+    await opened?.store.close();
+    await opened?.db.close();
   }
 }

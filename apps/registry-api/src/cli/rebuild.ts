@@ -1,7 +1,7 @@
 import { describeStore, loadEnvFile } from '#env-file';
+import { openLedgerStore } from '#event-store';
 import { rebuildAndCompare } from '#read-models';
 import { ConfigError, validateConfig } from '#config';
-import { openEventStore } from '../infrastructure/open-store.js';
 
 function progressBar(position: number, head: number): void {
   if (!process.stderr.isTTY) return;
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const config = validateConfig(process.env);
   console.log(describeStore(config, envFile));
   const clock = { now: () => new Date() };
-  const { db, store } = await openEventStore(config, clock);
+  const { db, store } = await openLedgerStore(config, clock);
   const started = Date.now();
   const report = await rebuildAndCompare(db, store, { onProgress: progressBar });
   if (process.stderr.isTTY) process.stderr.write('\n');

@@ -1,7 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { join } from 'node:path';
-import { PostgresEventStore, SqliteEventStore, type ChainReader, type SqlEventStore, type StreamCutter } from '#event-store';
-import { PostgresDb, SqliteDb, describeMigration, migrate, uuidv7, type SqlDb } from '#persistence';
+import { openLedgerStore, type ChainReader, type OpenedStore, type SqlEventStore, type StreamCutter } from '#event-store';
+import { describeMigration, uuidv7, type SqlDb } from '#persistence';
 import { Projector, RegistryQueries, SqlSnapshotStore, upgradeProjections, type SnapshotStore } from '#read-models';
 import { TokenVerifier, ensureDevSigningKey } from '#auth';
 import type { AppConfig } from '#config';
@@ -13,15 +12,8 @@ import { APPROVERS, APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidV7Generator: IdGenerator = { next: () => uuidv7() };
 
-async function openDb(config: AppConfig): Promise<SqlDb> {
-  if (config.EVENT_STORE === 'postgres') return new PostgresDb(config.DATABASE_URL!, { max: 20 });
-  return new SqliteDb(join(config.DATA_DIR, 'ledger.db'));
-}
-
-async function openStore(db: SqlDb, clock: Clock): Promise<SqlEventStore> {
-  if (db instanceof PostgresDb) return PostgresEventStore.open(db, clock, { listen: true });
-  return SqliteEventStore.open(db as SqliteDb, clock);
-}
+/** The opened database and store, for SQL_DB and EVENT_STORE (one open, one migration). */
+const OPENED_STORE = Symbol('OPENED_STORE');
 
 /** Chooses the adapters from configuration; everything else depends only on the ports. */
 @Global()
@@ -55,16 +47,17 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         },
         { provide: APPROVERS, useFactory: () => loadApproverDirectory(config) },
         {
-          provide: SQL_DB,
-          useFactory: async () => {
-            const db = await openDb(config);
-            // Before anything reads a table; replicas starting together wait for one another here.
-            const report = await migrate(db);
-            if (report.applied.length > 0) new Logger('Migrations').log(describeMigration(report));
-            return db;
+          provide: OPENED_STORE,
+          useFactory: async (clock: Clock) => {
+            // Migrates before anything reads a table; replicas starting together wait for one another here.
+            const opened = await openLedgerStore(config, clock, { listen: true, poolSize: 20 });
+            if (opened.migration && opened.migration.applied.length > 0) new Logger('Migrations').log(describeMigration(opened.migration));
+            return opened;
           },
+          inject: [CLOCK],
         },
-        { provide: EVENT_STORE, useFactory: (db: SqlDb, clock: Clock) => openStore(db, clock), inject: [SQL_DB, CLOCK] },
+        { provide: SQL_DB, useFactory: (opened: OpenedStore) => opened.db, inject: [OPENED_STORE] },
+        { provide: EVENT_STORE, useFactory: (opened: OpenedStore) => opened.store, inject: [OPENED_STORE] },
         // The SQL store has both optional capabilities; another adapter would bind its own (or none).
         { provide: CHAIN_READER, useFactory: (store: SqlEventStore): ChainReader => store, inject: [EVENT_STORE] },
         { provide: STREAM_CUTTER, useFactory: (store: SqlEventStore): StreamCutter => store, inject: [EVENT_STORE] },

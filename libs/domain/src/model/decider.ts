@@ -23,6 +23,7 @@ import { isUnsafeArtifact, promotionChecklist, unsafeArtifactError } from './art
 import {
   ALIAS_PATTERN,
   PROD_ALIAS,
+  initialModelState,
   productionVersion,
   type Actor,
   type ModelState,
@@ -533,6 +534,36 @@ function apply(next: Draft, event: RecordedModelEvent): void {
 /** One event on a state; pure. Folding many events: use `fold`, which copies the maps once, not per event. */
 export function evolve(state: ModelState, event: RecordedModelEvent): ModelState {
   return fold(state, [event]);
+}
+
+/** A model without its versions, aliases and digests: what a listing of models shows. */
+export type ModelHeader = Omit<ModelState, 'versions' | 'aliases' | 'digests'>;
+
+/**
+ * The model-level evolve: a model's header after one event of its stream, by the same code as
+ * the model's fold. `registeredCount` must be set (0 before the first version) for the header to
+ * count versions without holding them.
+ */
+export function evolveModelHeader(header: ModelHeader, event: RecordedModelEvent): ModelHeader {
+  const draft: Draft = { ...header, versions: {}, aliases: {}, digests: {} };
+  apply(draft, event);
+  const { versions: _versions, aliases: _aliases, digests: _digests, ...next } = draft;
+  return next;
+}
+
+/**
+ * The per-version evolve: one version's state after one event of its model's stream, by the same
+ * code as the model's fold (so a read model built from it cannot drift). The same object when the
+ * event does not change this version; undefined until the version is registered. `ordinal`: the
+ * version's place in registration order, used when its VersionRegistered carries no mlflowVersion.
+ */
+export function evolveVersion(version: VersionState | undefined, event: RecordedModelEvent, ordinal: number): VersionState | undefined {
+  const name = version?.version ?? (event.type === 'VersionRegistered' ? event.data.version : undefined);
+  if (name === undefined) return undefined;
+  // A model of this one version: apply changes nothing else that the version could see.
+  const draft: Draft = { ...initialModelState(''), versions: version ? { [name]: version } : {}, registeredCount: ordinal - 1 };
+  apply(draft, event);
+  return draft.versions[name];
 }
 
 /**

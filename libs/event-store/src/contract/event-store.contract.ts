@@ -103,6 +103,44 @@ export function eventStoreContract(open: () => Promise<StoreFixture>): void {
     await expect(fx.store.append('s-other', [batch[0]], { expectedRevision: 'any' })).rejects.toBeInstanceOf(DuplicateEventIdError);
   });
 
+  test('appendAll writes several streams in one transaction: all land, chained in order, or none does', async () => {
+    await fx.store.append('s-m2', [ev('Taken')], { expectedRevision: 'no_stream' });
+    // The second part is stale: nothing of the first part may land either.
+    await expect(
+      fx.store.appendAll([
+        { stream: 's-m1', events: [ev('M1')], expectedRevision: 'no_stream' },
+        { stream: 's-m2', events: [ev('M2')], expectedRevision: 'no_stream' },
+      ]),
+    ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect(await fx.store.readStream('s-m1')).toEqual([]);
+    expect(await fx.store.headPosition()).toBe(1);
+
+    const parts = [
+      { stream: 's-m1', events: [ev('M1a'), ev('M1b')], expectedRevision: 'no_stream' as const },
+      { stream: 's-m3', events: [ev('M3')], expectedRevision: 'no_stream' as const },
+    ];
+    const results = await fx.store.appendAll(parts);
+    expect(results).toEqual([
+      { revision: 1, position: 3 },
+      { revision: 0, position: 4 },
+    ]);
+    const all = await fx.store.readAll({ fromPosition: 0 });
+    expect(all.map((e) => [e.stream, e.type])).toEqual([
+      ['s-m2', 'Taken'],
+      ['s-m1', 'M1a'],
+      ['s-m1', 'M1b'],
+      ['s-m3', 'M3'],
+    ]);
+    // A retried multi-stream append (same ids) returns the first outcome and writes nothing more.
+    expect(await fx.store.appendAll(parts)).toEqual(results);
+    expect(await fx.store.headPosition()).toBe(4);
+    // Single appends (PostgreSQL: group commit) continue the same chain on both sides of it.
+    await fx.store.append('s-m3', [ev('After')], { expectedRevision: 0 });
+    const chain = await fx.store.readAll({ fromPosition: 0 });
+    expect(chain.map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
+    for (let i = 1; i < chain.length; i++) expect(chain[i].prevHash).toBe(chain[i - 1].hash);
+  });
+
   test('readStream honours fromRevision and toPosition; readAll pages from a position', async () => {
     for (let i = 0; i < 5; i++) {
       await fx.store.append('s-r', [ev(`R${i}`)], { expectedRevision: i - 1 < 0 ? 'no_stream' : i - 1 });

@@ -10,9 +10,6 @@ import { CommandService } from '../../application/command-service.js';
 import { RELAY } from '../../infrastructure/relay.module.js';
 import type { Relay } from '#relay';
 
-/** Projections count as stalled when they are behind and have not moved for this long. */
-const STALL_MS = 30_000;
-
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -41,12 +38,10 @@ export class HealthController {
     let ok = true;
     try {
       await this.store.ping();
-      const head = await this.store.headPosition();
-      const status = this.projector.status();
-      const lag = Math.max(0, head - Math.max(status.position, 0));
-      const stalled = lag > 0 && Date.now() - status.lastProgressAt > STALL_MS;
-      checks.eventStore = { status: 'up', head };
-      checks.projections = { status: stalled ? 'stalled' : 'ok', position: status.position, lag, ...(status.lastError ? { lastError: status.lastError } : {}) };
+      const lag = await this.projector.lag();
+      const stalled = lag.stalled;
+      checks.eventStore = { status: 'up', head: lag.head };
+      checks.projections = { status: stalled ? 'stalled' : 'ok', position: this.projector.status().position, lag: lag.events, ...(lag.lastError ? { lastError: lag.lastError } : {}) };
       // Ready means ready for writes at normal latency: the hot model streams are folded first.
       const warmup = await this.commands.warmupStatus(1000);
       checks.warmup = warmup;

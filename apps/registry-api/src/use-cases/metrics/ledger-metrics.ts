@@ -77,8 +77,7 @@ export class LedgerMetrics implements OnModuleDestroy {
       o.observe(Math.max(0, this.projector.status().position));
     });
     m.createObservableGauge('model_ledger_projection_lag_events', { description: 'Events not yet in the read models' }).addCallback(async (o) => {
-      const head = await this.store.headPosition();
-      o.observe(Math.max(0, head - Math.max(0, this.projector.status().position)));
+      o.observe((await this.projector.lag()).events);
     });
     if (this.relay) {
       const relay = this.relay;
@@ -102,14 +101,13 @@ export class LedgerMetrics implements OnModuleDestroy {
     this.instrumentStore(store);
   }
 
-  /** Every append of this process (commands, approval links, policy, checkpoints) passes here. */
+  /** Every append of this process (commands, approvals, policy, checkpoints) passes here: single- or multi-stream. */
   private instrumentStore(store: EventStore): void {
-    const append = store.append.bind(store);
-    store.append = async (stream, events, options) => {
+    const timed = async <T>(events: readonly { type: string; data: unknown }[], append: () => Promise<T>): Promise<T> => {
       const started = performance.now();
       let outcome = 'ok';
       try {
-        const result = await append(stream, events, options);
+        const result = await append();
         for (const e of events) this.eventAppended(e.type, e.data);
         return result;
       } catch (err) {
@@ -119,6 +117,10 @@ export class LedgerMetrics implements OnModuleDestroy {
         this.appendDuration.record((performance.now() - started) / 1000, { outcome });
       }
     };
+    const append = store.append.bind(store);
+    const appendAll = store.appendAll.bind(store);
+    store.append = (stream, events, options) => timed(events, () => append(stream, events, options));
+    store.appendAll = (appends) => timed(appends.flatMap((a) => a.events), () => appendAll(appends));
   }
 
   private eventAppended(type: string, data: unknown): void {
