@@ -94,7 +94,13 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
     return results.map((r) => ({ revision: r.revision, position: r.position }));
   }
 
-  private async appendInTx(
+  /**
+   * One append inside a transaction that already holds the append lock: checks (retry, duplicate
+   * id, expected revision) and writes the events with one INSERT, or throws having written
+   * nothing. Reads see what earlier appends of the same transaction wrote, so several appends can
+   * share one transaction (appendAll; SQLite's group commit) and each still fails alone.
+   */
+  protected async appendInTx(
     tx: SqlExecutor,
     stream: string,
     events: readonly NewEvent[],

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDb } from '#persistence';
 import { eventStoreContract } from './contract/event-store.contract.js';
+import { groupCommitContract } from './contract/group-commit.contract.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
 const clock = { now: () => new Date() };
@@ -24,6 +25,36 @@ describe('SqliteEventStore contract', () => {
         await store.close();
         await other.close();
         await db1.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+});
+
+describe('SqliteEventStore group commit', () => {
+  groupCommitContract(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-es-group-'));
+    const db = new SqliteDb(join(dir, 'ledger.db'));
+    const store = await SqliteEventStore.open(db, clock);
+    // Every append commits through db.transaction: fewer transactions than appends means batches.
+    let transactions = 0;
+    let appends = 0;
+    const transaction = db.transaction.bind(db);
+    db.transaction = (fn) => {
+      transactions++;
+      return transaction(fn);
+    };
+    const append = store.append.bind(store);
+    store.append = (...args) => {
+      appends++;
+      return append(...args);
+    };
+    return {
+      store,
+      sharedCommits: () => appends - transactions,
+      close: async () => {
+        await store.close();
+        await db.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -3,7 +3,8 @@
  * of each serves both SQLite and PostgreSQL. Statements use `?` placeholders; the PostgreSQL
  * implementation rewrites them to `$n`.
  */
-export type SqlValue = string | number | bigint | null | Uint8Array;
+/** A bound parameter. Arrays are for PostgreSQL only (`unnest(?::text[])`); SQLite cannot bind them. */
+export type SqlValue = string | number | bigint | null | Uint8Array | readonly (string | number | null)[];
 export type Row = Record<string, unknown>;
 export type Dialect = 'sqlite' | 'postgres';
 

@@ -1,4 +1,4 @@
-import type { SqlDb, SqlTx } from '#persistence';
+import type { Dialect, SqlDb, SqlTx } from '#persistence';
 import type { EventStore, RecordedEvent } from '#event-store';
 import { ALL_PROJECTIONS, BatchRows, storedProjectionVersions, type Projection } from './projector.js';
 import { tableDdl, type ProjectionTable } from './tables.js';
@@ -25,8 +25,8 @@ export interface UpgradeOptions {
 /** The shadow a projection at `version` is rebuilt into: unique per version, so its index names never collide with the live ones. */
 export const shadowTable = (table: ProjectionTable, version: number) => `rm_${table}_v${version}`;
 
-async function applyInto(tx: SqlTx, projection: Projection, version: number, events: readonly RecordedEvent[]): Promise<void> {
-  const rows = new BatchRows(tx, (t) => shadowTable(t, version));
+async function applyInto(tx: SqlTx, dialect: Dialect, projection: Projection, version: number, events: readonly RecordedEvent[]): Promise<void> {
+  const rows = new BatchRows(tx, (t) => shadowTable(t, version), dialect);
   for (const e of events) await projection.apply(rows, e);
   await rows.flush();
 }
@@ -85,7 +85,7 @@ async function rebuild(db: SqlDb, store: EventStore, projection: Projection, opt
     while (position < head) {
       const events = (await store.readAll({ fromPosition: position, limit })).filter((e) => e.position <= head);
       if (events.length === 0) return;
-      await applyInto(tx, projection, version, events);
+      await applyInto(tx, db.dialect, projection, version, events);
       position = events[events.length - 1].position;
       folded += events.length;
     }
