@@ -38,6 +38,18 @@ describe('AuditHistory.stateAt with snapshots', () => {
       });
     }
   });
+  /** The store, counting the events each readStream returns. */
+  function countingReads(): { counting: SqliteEventStore; reads: number[] } {
+    const reads: number[] = [];
+    const counting = Object.create(store) as SqliteEventStore;
+    counting.readStream = async (stream, options) => {
+      const events = await store.readStream(stream, options);
+      reads.push(events.length);
+      return events;
+    };
+    return { counting, reads };
+  }
+
   afterAll(async () => {
     await store.close();
     await db.close();
@@ -83,13 +95,7 @@ describe('AuditHistory.stateAt with snapshots', () => {
     const reference = new AuditHistory(new ModelStreamReader(store, store));
     const head = await store.headPosition();
     for (const cut of [undefined, { position: 1010 }, { position: head }, { at: '2026-03-03T00:20:00.000Z' }, { position: 3 }]) {
-      const reads: number[] = [];
-      const counting = Object.create(store) as SqliteEventStore;
-      counting.readStream = async (stream, options) => {
-        const events = await store.readStream(stream, options);
-        reads.push(events.length);
-        return events;
-      };
+      const { counting, reads } = countingReads();
       const cold = new AuditHistory(new ModelStreamReader(counting, store, persisted));
       const fast = await cold.stateAt('m', cut);
       const full = await reference.historyAt('m', cut);
@@ -140,13 +146,7 @@ describe('AuditHistory.stateAt with snapshots', () => {
     const persisted = new SqlSnapshotStore(db);
     await new ModelStreamReader(store, store, persisted).stateAt('m'); // persists revisions 999 and 1999
     for (let i = 0; i < 50 && (await db.query("SELECT 1 FROM model_snapshots WHERE stream = 'model-m'")).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    const reads: number[] = [];
-    const counting = Object.create(store) as SqliteEventStore;
-    counting.readStream = async (stream, options) => {
-      const events = await store.readStream(stream, options);
-      reads.push(events.length);
-      return events;
-    };
+    const { counting, reads } = countingReads();
     // load() touches only the store, its cache and the reader (no projector, no policy, no ids).
     const commands = new CommandService(counting, undefined as never, undefined as never, undefined as never, new ModelStreamReader(counting, store, persisted));
     const loaded = await commands.load('m');
