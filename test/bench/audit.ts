@@ -13,6 +13,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../apps/registry-api/src/bootstrap.js';
 import { validateConfig } from '#config';
 import { AuditHistory } from '../../apps/registry-api/src/application/audit-history.js';
+import { ModelStreamReader } from '#read-models';
 import { EVENT_STORE } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { devAuditKeyFile, loadAuditKey, verifyStore, writeCheckpoint } from '#audit';
 import { ensureDevSigningKey, signDevToken } from '#auth';
@@ -62,7 +63,7 @@ async function seed100k(store: EventStore): Promise<void> {
 
 async function benchStateAt(app: NestFastifyApplication): Promise<void> {
   const store = app.get<SqlEventStore>(EVENT_STORE);
-  const events = await new AuditHistory(store, store).events('big');
+  const events = await new AuditHistory(new ModelStreamReader(store, store)).events('big');
   const mid = events[Math.floor(events.length / 2)].recordedAt;
   const cuts = [
     ['now (all events)', undefined],
@@ -73,13 +74,13 @@ async function benchStateAt(app: NestFastifyApplication): Promise<void> {
     const cold: number[] = [];
     let replayed = 0;
     for (let i = 0; i < 15; i++) {
-      const history = new AuditHistory(store, store);
+      const history = new AuditHistory(new ModelStreamReader(store, store));
       const t0 = performance.now();
       replayed = (await history.stateAt('big', cut)).eventCount;
       cold.push(performance.now() - t0);
     }
     // Warm: one AuditHistory (as in the server), snapshots every 1000 revisions from earlier calls.
-    const history = new AuditHistory(store, store);
+    const history = new AuditHistory(new ModelStreamReader(store, store));
     await history.stateAt('big');
     const warm: number[] = [];
     for (let i = 0; i < 30; i++) {

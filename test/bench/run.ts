@@ -24,7 +24,7 @@ import {
   type SqlEventStore,
 } from '#event-store';
 import { MIGRATIONS, PostgresDb, SqliteDb, migrationSql, uuidv7, type Dialect, type SqlDb } from '#persistence';
-import { Projector, SqlSnapshotStore } from '#read-models';
+import { ModelStreamReader, Projector, SqlSnapshotStore } from '#read-models';
 import { Snapshotter } from '../../apps/registry-api/src/application/snapshotter.js';
 import { Fixture, fixtureClock, seedHistory, seedRegistry } from './fixtures.js';
 import { AUDIENCE, ISSUER, benchKey, benchLinkKeyFile, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
@@ -396,7 +396,7 @@ async function benchTimeTravel(kind: 'sqlite' | 'postgres', db: SqlDb, store: Sq
   // As in the server: the snapshotter has followed the store, so model_snapshots holds every 1000th revision.
   await db.exec('DELETE FROM model_snapshots');
   const persisted = new SqlSnapshotStore(db);
-  const snapshotter = new Snapshotter(store, new AuditHistory(store, store, persisted), persisted);
+  const snapshotter = new Snapshotter(store, new ModelStreamReader(store, store, persisted), persisted);
   const head = await store.headPosition();
   let t0 = performance.now();
   await snapshotter.onApplicationBootstrap();
@@ -409,7 +409,7 @@ async function benchTimeTravel(kind: 'sqlite' | 'postgres', db: SqlDb, store: Sq
   const warm: number[] = [];
   for (let r = 0; r < Math.max(REPS, 9); r++) {
     // Cold: a new AuditHistory (fresh process state, persisted snapshots only) for each question.
-    const history = new AuditHistory(store, store, persisted);
+    const history = new AuditHistory(new ModelStreamReader(store, store, persisted));
     t0 = performance.now();
     await history.stateAt('big', { at: mid });
     cold.push(performance.now() - t0);

@@ -2,6 +2,7 @@ import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import { IdempotencyStore, idempotencyHashes } from '../../apps/registry-api/src/http/idempotency.js';
 import type { SqlDb } from '#persistence';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
+import { approversFile, testDirectory } from '../support/approvers.js';
 
 /**
  * Claims left behind by a dead process (issue 14 §1), set up directly in the table: the kill -9
@@ -111,5 +112,46 @@ describe('Idempotency-Key claims left by a dead process', () => {
     const after = await t.call('POST', '/v1/models/churn/versions', { token: writer, body, headers: { 'idempotency-key': key } });
     expect(after.status).toBe(201);
     expect(after.body.version).toBe(first.body.version);
+  });
+});
+
+/** The same crash during approval-link issuance: the links are issued once. */
+describe('approval-link issuance retried after a dead process', () => {
+  let t: TestApp;
+  let db: SqlDb;
+  const directory = testDirectory({ people: ['alice', 'bob', 'carol', 'lead'], groups: { reviewers: ['bob', 'carol'] }, approvers: [{ match: '*', groups: ['reviewers'] }] });
+
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { APPROVERS_FILE: approversFile(directory), APPROVAL_REQUESTS_AUTO: 'false', IDEMPOTENCY_LEASE_SECONDS: '2' });
+    db = t.app.get<SqlDb>(SQL_DB);
+    const alice = await t.token('alice', ['registry:read', 'registry:write']);
+    expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } })).status).toBe(201);
+    expect((await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.0', 1) })).status).toBe(201);
+  });
+  afterAll(() => t.close());
+
+  test('landed before the crash: the retry answers with the same request and links, and no second set is issued', async () => {
+    const lead = await t.token('lead', ['registry:read', 'approvals:write']);
+    const issue = () =>
+      t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['bob', 'carol'] }, headers: { 'idempotency-key': 'links-1' } });
+    const first = await issue();
+    expect(first.status).toBe(201);
+    const issued = async () => (await t.store.readAll({ fromPosition: 0 })).filter((e) => e.type === 'ApprovalLinkIssued').length;
+    expect(await issued()).toBe(2);
+    // The process died after its append and before it could record the answer.
+    await db.run(`UPDATE idempotency_keys SET state = 'running', response = NULL, owner = 'dead-process', lease_until = ?`, [new Date(Date.now() - 1000).toISOString()]);
+
+    const retry = await issue();
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.body.requestId).toBe(first.body.requestId);
+    expect(retry.body.notified.map((n: { linkId: string }) => n.linkId)).toEqual(first.body.notified.map((n: { linkId: string }) => n.linkId));
+    expect(await issued()).toBe(2);
+
+    // A new key is a new request: the same approvers get a second, separate set.
+    const other = await t.call('POST', '/v1/models/churn/versions/1.0.0/approval-links', { token: lead, body: { approvers: ['bob'] }, headers: { 'idempotency-key': 'links-2' } });
+    expect(other.status).toBe(201);
+    expect(other.body.requestId).not.toBe(first.body.requestId);
+    expect(await issued()).toBe(3);
   });
 });

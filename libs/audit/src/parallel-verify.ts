@@ -70,7 +70,7 @@ export async function verifyStoreParallel(
   // A worker costs about a second to start (it loads the store modules): worth it for long chains only.
   if (threads <= 1 || !verifyWorkersAvailable() || to - from + 1 < (options.minEventsForWorkers ?? 250_000)) return verifyStore(reader, jwks, { from, to, pageSize: options.pageSize });
   const chunkSize = Math.ceil((to - from + 1) / threads);
-  return verifyInChunks({ from, to }, chunkSize, threads, (chunk) =>
+  const report = await verifyInChunks({ from, to }, chunkSize, threads, (chunk) =>
     new Promise<VerifyReport>((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: { spec, jwks, ...chunk, pageSize: options.pageSize ?? 5000 } });
       worker.once('message', (report: VerifyReport) => resolve(report));
@@ -78,4 +78,5 @@ export async function verifyStoreParallel(
       worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`verify worker exited with ${code}`))));
     }),
   );
+  return { ...report, workers: Math.min(threads, Math.ceil((to - from + 1) / chunkSize)) };
 }

@@ -36,6 +36,8 @@ export interface VerifyReport {
   /** Links not checked because the input skips positions (a filtered export). */
   uncheckedLinks?: number;
   broken?: ChainBreak;
+  /** Worker threads that verified the chain in chunks (absent: one pass in the calling thread). */
+  workers?: number;
 }
 
 const RECENT = 1 << 16;

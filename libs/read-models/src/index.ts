@@ -6,3 +6,4 @@ export * from './rebuild.js';
 export * from './audit-queries.js';
 export * from './projection-versions.js';
 export * from './snapshots.js';
+export * from './model-stream-reader.js';

@@ -73,6 +73,16 @@ export class ApprovalRequests {
         {
           stream: approvalRequestStream(model, cmd.version),
           load: () => this.loadBoth(model, cmd.version),
+          // A retried issuance whose first attempt landed (its process died before answering) gets
+          // that request back: the same links, never a second set.
+          ...(meta.idempotencyKey
+            ? {
+                landed: async () =>
+                  (await this.store.findByIdempotencyKey(meta.idempotencyKey!)).filter(
+                    (e) => e.stream === approvalRequestStream(model, cmd.version) && e.type === 'ApprovalRequested',
+                  ),
+              }
+            : {}),
           decide: ({ model: state, request }) => {
             const count = cmd.trigger === 'manual' ? (cmd.approvers?.length ?? 0) : this.directory.approversFor(model).length;
             const decision = decideRequestApproval(
@@ -101,8 +111,8 @@ export class ApprovalRequests {
         },
         { newId: () => this.ids.next(), metadata: meta, attempts: MAX_ATTEMPTS },
       );
-      if (outcome.kind !== 'appended') return { links: [] };
-      const requested = outcome.events[0] as Extract<ApprovalEvent, { type: 'ApprovalRequested' }>;
+      if (outcome.kind === 'unchanged') return { links: [] };
+      const requested = (outcome.kind === 'replayed' ? outcome.landed[0] : outcome.events[0]) as unknown as Extract<ApprovalEvent, { type: 'ApprovalRequested' }>;
       return { requestId: requested.data.requestId, links: requested.data.links };
     });
   }

@@ -16,7 +16,7 @@ import {
 } from '#domain';
 import { appendDecision, type EventMetadata, type EventStore } from '#event-store';
 import { type SqlDb } from '#persistence';
-import { Projector } from '#read-models';
+import { ModelStreamReader, Projector } from '#read-models';
 import { EVENT_STORE, ID_GENERATOR, POLICY, SQL_DB, type IdGenerator } from '../infrastructure/tokens.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { RequestContext } from './request-context.js';
@@ -61,6 +61,7 @@ export class CommandService implements OnApplicationBootstrap {
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
     @Inject(POLICY) private readonly policy: PromotionPolicy,
     private readonly projector: Projector,
+    private readonly reader: ModelStreamReader,
     @Optional() @Inject(SQL_DB) private readonly db?: SqlDb,
     @Optional() private readonly metrics?: LedgerMetrics,
   ) {}
@@ -162,12 +163,16 @@ export class CommandService implements OnApplicationBootstrap {
     return streams.length;
   }
 
-  /** Current state of a model from its stream, read incrementally from a small cache. */
+  /**
+   * Current state of a model from its stream, read incrementally from a small cache. A model not
+   * in the cache starts from the stream reader (the nearest snapshot, as time travel does), then
+   * whatever landed since is folded on top.
+   */
   async load(model: string, stream = modelStreamName(model)): Promise<{ state: ModelState; position: number }> {
-    const cached = this.cache.get(stream);
+    const cached = this.cache.get(stream) ?? (await this.reader.stateAt(model));
     const base = cached?.state ?? initialModelState(model);
     const fresh = await this.store.readStream(stream, { fromRevision: base.revision + 1 });
-    // One fold over everything new: linear in the stream's length (a cold load reads it all).
+    // One fold over everything new: linear in what is new.
     const state = fresh.length ? fold(base, fresh.map(toModelEvent)) : base;
     const position = fresh.length ? fresh[fresh.length - 1].position : (cached?.position ?? 0);
     if (this.cache.size > 5000) this.cache.clear();

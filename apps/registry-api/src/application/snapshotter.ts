@@ -1,14 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { subscribeToAll, type EventStore, type Subscription } from '#event-store';
 import { modelNameOfStream } from '#domain';
-import type { SnapshotStore } from '#read-models';
+import { ModelStreamReader, SNAPSHOT_EVERY, type SnapshotStore } from '#read-models';
 import { EVENT_STORE, SNAPSHOT_STORE } from '../infrastructure/tokens.js';
-import { AuditHistory, SNAPSHOT_EVERY } from './audit-history.js';
 
 /**
  * Follows the store and persists a model's state at every SNAPSHOT_EVERY-th revision of its
  * stream, so the first time-travel question after a restart folds at most that many events.
- * Each snapshot is folded from the previous one (AuditHistory.stateAt persists what it passes).
+ * Each snapshot is folded from the previous one (ModelStreamReader.stateAt persists what it passes).
  * Off the request path; its checkpoint lives in model_snapshots, so a restart resumes.
  */
 const BATCH = 1000;
@@ -20,7 +19,7 @@ export class Snapshotter implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly history: AuditHistory,
+    private readonly reader: ModelStreamReader,
     @Inject(SNAPSHOT_STORE) private readonly snapshots: SnapshotStore,
   ) {}
 
@@ -39,7 +38,7 @@ export class Snapshotter implements OnApplicationBootstrap, OnApplicationShutdow
         for (const e of events) {
           const model = modelNameOfStream(e.stream);
           if (model === null || (e.revision + 1) % SNAPSHOT_EVERY !== 0) continue;
-          await this.history.stateAt(model, { position: e.position });
+          await this.reader.stateAt(model, { position: e.position });
         }
         await this.snapshots.setCheckpoint(events[events.length - 1].position);
         lastBatchEnd = performance.now();

@@ -7,8 +7,10 @@ import { describeStore } from '#env-file';
 import { validateConfig, type AppConfig } from '#config';
 
 export const USAGE = `usage:
-  npm run audit -- verify [--from N] [--to N] [--jwks keys.json] [--json]
-      recompute the stored hash chain and check every checkpoint signature (store from EVENT_STORE/DATA_DIR/DATABASE_URL)
+  npm run audit -- verify [--from N] [--to N] [--jwks keys.json] [--threads N] [--json]
+      recompute the stored hash chain and check every checkpoint signature (store from EVENT_STORE/DATA_DIR/DATABASE_URL);
+      chains of 250,000 events or more are verified in chunks on one worker thread per core, --threads N sets the
+      number of threads and uses them whatever the chain's length (--threads 1: one pass, no workers)
   npm run audit -- verify-export <export.ndjson> --jwks <keys.json> [--json]
       verify an NDJSON export offline against the JWKS from GET /v1/audit/keys
   npm run audit -- jwks
@@ -41,7 +43,7 @@ export function describeReport(r: VerifyReport): string {
   if (r.ok) {
     const cp = r.lastCheckpoint ? `; last checkpoint at position ${r.lastCheckpoint.position} signs position ${r.lastCheckpoint.covers} (key ${r.lastCheckpoint.kid})` : '';
     const gaps = r.uncheckedLinks ? `; ${r.uncheckedLinks} links across skipped positions not checkable` : '';
-    return `OK: ${r.verified} events verified from position ${r.from}, last verified position ${r.lastVerifiedPosition}, ${r.checkpointsVerified} signed checkpoints valid${cp}${gaps}`;
+    return `OK: ${r.verified} events verified from position ${r.from}, last verified position ${r.lastVerifiedPosition}, ${r.checkpointsVerified} signed checkpoints valid${cp}${gaps}${r.workers ? ` (${r.workers} worker threads)` : ''}`;
   }
   const b = r.broken!;
   return `BROKEN at position ${b.position}: ${b.kind}: ${b.message} (${r.verified} events verified before it, last good position ${r.lastVerifiedPosition})`;
@@ -58,6 +60,7 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       const config = validateConfig(env);
       const from = intOption(rest, '--from');
       const to = intOption(rest, '--to');
+      const threads = intOption(rest, '--threads');
       const jwks = jwksFile ? readJwks(jwksFile) : await configuredJwks(config);
       // Which store was checked, on stderr so --json output stays one JSON document.
       process.stderr.write(`${describeStore(config, envFile)}\n`);
@@ -66,7 +69,7 @@ export async function runAuditCli(args: string[], env: Record<string, string | u
       try {
         // Long chains are verified in chunks on worker threads (each opens the store itself).
         const spec = { EVENT_STORE: config.EVENT_STORE, DATA_DIR: config.DATA_DIR, ...(config.DATABASE_URL ? { DATABASE_URL: config.DATABASE_URL } : {}) };
-        const report = await verifyStoreParallel(store, spec, jwks, { from, to });
+        const report = await verifyStoreParallel(store, spec, jwks, { from, to, ...(threads ? { threads, minEventsForWorkers: 0 } : {}) });
         out(json ? JSON.stringify(report, null, 2) : describeReport(report));
         return report.ok ? 0 : 1;
       } finally {

@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { openLedgerStore, type ChainReader, type OpenedStore, type SqlEventStore, type StreamCutter } from '#event-store';
 import { describeMigration, uuidv7, type SqlDb } from '#persistence';
-import { Projector, RegistryQueries, SqlSnapshotStore, upgradeProjections, type SnapshotStore } from '#read-models';
+import { ModelStreamReader, Projector, RegistryQueries, SqlSnapshotStore, upgradeProjections, type SnapshotStore } from '#read-models';
 import { TokenVerifier, ensureDevSigningKey } from '#auth';
 import type { AppConfig } from '#config';
 import { IdempotencyStore } from '../http/idempotency.js';
@@ -70,6 +70,12 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
           inject: [SQL_DB],
         },
         { provide: SNAPSHOT_STORE, useFactory: (db: SqlDb): SnapshotStore => new SqlSnapshotStore(db), inject: [SQL_DB] },
+        // One reader of model streams (with snapshots) for the command path and time travel.
+        {
+          provide: ModelStreamReader,
+          useFactory: (store: SqlEventStore, cutter: StreamCutter, snapshots: SnapshotStore) => new ModelStreamReader(store, cutter, snapshots),
+          inject: [EVENT_STORE, STREAM_CUTTER, SNAPSHOT_STORE],
+        },
         {
           provide: TokenVerifier,
           useFactory: async () => {
@@ -101,6 +107,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         STREAM_CUTTER,
         SNAPSHOT_STORE,
         Projector,
+        ModelStreamReader,
         RegistryQueries,
         IdempotencyStore,
         TokenVerifier,

@@ -23,6 +23,7 @@ export class IssueApprovalLinksHandler {
       ...(ctx.causationId ? { causationId: ctx.causationId } : {}),
       ...(dto.reason ? { reason: dto.reason } : {}),
       ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
     };
     // A link nobody can receive is not issued (known approvers without an email address when only SMTP is set, or no channel at all).
     const unreachable = dto.approvers.filter((a) => this.requests.directory.person(a) && this.channels.for(a).length === 0);
