@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { newWebhookSecret, verifyWebhook } from '#notifications';
 import { ApprovalScheduler } from '../../apps/registry-api/src/application/approval-scheduler.js';
 import { approversFile } from '../support/approvers.js';
@@ -104,6 +105,24 @@ describe('automatic approval requests, reminders, expiry and webhooks (embedded 
     // The link itself has expired too.
     expect((await page(t, 'GET', first.token)).status).toBe(410);
     expect(await scheduler.tick()).toBe(0);
+  });
+
+  test('after a restart the open request is still reminded: the new process finds it without the dispatcher feed (approval queue)', async () => {
+    const before = await startTestApp('sqlite', { POLICY_FILE: policy, APPROVERS_FILE: directory, APPROVAL_REMINDER_HOURS: '24', APPROVAL_LINK_TTL_HOURS: '72' }, { clock });
+    const requested = await registerReady(before);
+    // Delivered: the dispatcher's checkpoint is past the request, so the next process's feed never shows it.
+    await linkFromOutbox(before, (requested.data as any).links[0].linkId);
+    await before.app.close();
+    try {
+      t = await startTestApp('sqlite', { POLICY_FILE: policy, APPROVERS_FILE: directory, APPROVAL_REMINDER_HOURS: '24', APPROVAL_LINK_TTL_HOURS: '72', DATA_DIR: before.dataDir }, { clock });
+      offset.ms = 24 * 3600_000 + 1000;
+      expect(await t.app.get(ApprovalScheduler).tick()).toBe(1);
+      expect((await t.store.readStream('approval-request-churn@1.0.0')).map((e) => e.type)).toEqual(['ApprovalRequested', 'ApprovalReminderSent']);
+    } finally {
+      await t?.close();
+      t = undefined as never;
+      rmSync(before.dataDir, { recursive: true, force: true });
+    }
   });
 
   test('webhooks: signed Standard Webhooks deliveries; a down receiver never blocks a write, is retried with backoff, then dead-lettered', async () => {
