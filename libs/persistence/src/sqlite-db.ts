@@ -18,10 +18,8 @@ class StatementCache {
 
 /** SQLite binds scalars only; arrays are a PostgreSQL parameter type (unnest) and are refused here. */
 function bindable(params: readonly SqlValue[]): SQLInputValue[] {
-  return params.map((p) => {
-    if (Array.isArray(p)) throw new TypeError('SQLite cannot bind an array parameter');
-    return p as SQLInputValue;
-  });
+  for (const p of params) if (Array.isArray(p)) throw new TypeError('SQLite cannot bind an array parameter');
+  return params as SQLInputValue[];
 }
 
 function executor(cache: StatementCache, db: DatabaseSync): SqlTx {
