@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { hash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { AuditHistory } from '../../apps/registry-api/src/application/audit-history.js';
@@ -463,7 +463,7 @@ async function main(): Promise<void> {
     log('\n## relay (Kafka)');
     await runRelayBench();
   }
-  const out = join(process.cwd(), process.env.BENCH_OUT ?? join('bench', 'results'));
+  const out = resolve(process.env.BENCH_OUT ?? join('bench', 'results'));
   mkdirSync(out, { recursive: true });
   const table = writeReports(out, { header, quick, seed: SEED, reps: REPS, seconds: SECONDS, sizes: SIZES, durationS: secondsSince(started), rows, notes });
   log(`\n${table}`);
