@@ -107,7 +107,7 @@ describe('automatic approval requests, reminders, expiry and webhooks (embedded 
     expect(await scheduler.tick()).toBe(0);
   });
 
-  test('after a restart the open request is still reminded: the new process finds it without the dispatcher feed (approval queue)', async () => {
+  test('after a restart the open request is still reminded: the new process finds it without the dispatcher feed (streams holding a request)', async () => {
     const before = await startTestApp('sqlite', { POLICY_FILE: policy, APPROVERS_FILE: directory, APPROVAL_REMINDER_HOURS: '24', APPROVAL_LINK_TTL_HOURS: '72' }, { clock });
     const requested = await registerReady(before);
     // Delivered: the dispatcher's checkpoint is past the request, so the next process's feed never shows it.

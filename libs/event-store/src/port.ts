@@ -101,6 +101,8 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The distinct streams written at positions in (fromPosition, toPosition]: what a cache must forget. */
   streamsBetween(fromPosition: number, toPosition: number): Promise<string[]>;
+  /** The distinct streams holding at least one event of this type (found by the database, no event is read into the process). */
+  streamsWithEventType(type: string): Promise<string[]>;
   /** Highest position visible to readers (0 when empty). */
   headPosition(): Promise<number>;
   /** The events appended under this idempotency key (metadata.idempotencyKey), in position order. */

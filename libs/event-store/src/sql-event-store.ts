@@ -264,6 +264,11 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
     return rows.map((r) => r.stream);
   }
 
+  async streamsWithEventType(type: string): Promise<string[]> {
+    const rows = await this.db.query<{ stream: string }>('SELECT DISTINCT stream FROM events WHERE type = ? ORDER BY stream', [type]);
+    return rows.map((r) => r.stream);
+  }
+
   async findByIdempotencyKey(key: string): Promise<RecordedEvent[]> {
     const rows = await this.db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE ${this.idempotencyKeyExpr} = ? ORDER BY position`, [key]);
     return rows.map((r) => this.toRecorded(r));

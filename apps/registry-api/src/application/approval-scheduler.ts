@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { APPROVAL_REQUEST_STREAM_PREFIX, approvalRequestStream, type ApprovalEventDataMap } from '#domain';
+import { APPROVAL_REQUEST_STREAM_PREFIX, approvalRequestOfStream, type ApprovalEventDataMap } from '#domain';
 import type { EventStore, RecordedEvent } from '#event-store';
-import { Projector, RegistryQueries } from '#read-models';
 import { EVENT_STORE, ID_GENERATOR, type IdGenerator } from '../infrastructure/tokens.js';
 import { ApprovalRequests } from './approval-requests.js';
 
@@ -9,7 +8,7 @@ const TICK_MS = 60_000;
 
 /**
  * Reminders and expiry of approval requests. Keeps the set of versions with an open request
- * (at start from the approval queue, then from the dispatcher's feed) and, on each tick, lets the request
+ * (at start from the streams holding a request, then from the dispatcher's feed) and, on each tick, lets the request
  * decider append what is due as of the injected clock; the dispatcher then delivers it.
  */
 @Injectable()
@@ -23,28 +22,21 @@ export class ApprovalScheduler implements OnApplicationBootstrap, OnModuleDestro
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
     private readonly requests: ApprovalRequests,
-    private readonly projector: Projector,
-    private readonly queries: RegistryQueries,
   ) {}
 
   private scanned?: Promise<void>;
 
   /**
-   * Open requests at start, without reading the ledger: a request can only fall due while its
-   * version awaits a decision, and every such version is in the approval queue (a row from its
-   * registration until it is approved, rejected, archived or deleted). The queue is read once the
-   * projector has reached the head as of now, and the dispatcher's feed brings every request
-   * after that. A queued version without an open request is dropped by the first tick.
+   * Requests at start: the database names the streams holding an ApprovalRequested (no event is
+   * read into the process, which matters on a long ledger); the dispatcher's feed brings every
+   * request after that. A request that can no longer fall due is dropped by the first tick.
    * In the background: a long ledger must not delay the start.
    */
   onApplicationBootstrap(): void {
     this.scanned = (async () => {
-      await this.projector.catchUp(await this.store.headPosition());
-      for (let cursor: string | undefined; ; ) {
-        const page = await this.queries.approvalQueue({ limit: 500, ...(cursor ? { cursor } : {}) });
-        for (const row of page.items) this.open.set(approvalRequestStream(row.name, row.version), { model: row.name, version: row.version });
-        if (!page.nextCursor) break;
-        cursor = page.nextCursor;
+      for (const stream of await this.store.streamsWithEventType('ApprovalRequested')) {
+        const request = approvalRequestOfStream(stream);
+        if (request) this.open.set(stream, request);
       }
     })().catch((err) => this.log.error(`finding open approval requests failed: ${String(err)}`));
     this.timer = setInterval(() => void this.tick().catch((err) => this.log.error(`reminders failed: ${String(err)}`)), TICK_MS);

@@ -15,6 +15,7 @@ import {
 } from './decider.js';
 import { globMatches } from '../scopes.js';
 import { approverDirectory, parseApproverDirectory } from './directory.js';
+import { approvalRequestOfStream, approvalRequestStream } from './events.js';
 
 const doc = parseApproverDirectory({
   people: [
@@ -140,5 +141,16 @@ describe('link and notification deciders', () => {
     expect(decideNotificationOutcome(s, { facts, ok: true, maxAttempts: 3 })).toEqual([]);
     const [sent] = decideNotificationOutcome(initialNotificationState(), { facts, ok: true, maxAttempts: 3 });
     expect(sent).toEqual({ type: 'NotificationSent', data: { ...facts, attempt: 1 } });
+  });
+});
+
+describe('approval-request stream names', () => {
+  test('approvalRequestOfStream reads back what approvalRequestStream wrote, and nothing else', () => {
+    for (const [model, version] of [['churn', '1.0.0'], ['fraud-eu.v2', '2.0.0-rc.1+build.7']]) {
+      expect(approvalRequestOfStream(approvalRequestStream(model, version))).toEqual({ model, version });
+    }
+    for (const other of ['model-churn', 'approval-link-abc', 'approval-request-', 'approval-request-churn', 'approval-request-@1.0.0', 'approval-request-churn@']) {
+      expect(approvalRequestOfStream(other)).toBeNull();
+    }
   });
 });

@@ -97,6 +97,14 @@ export const APPROVAL_EVENT_TYPES: readonly ApprovalEventType[] = [
 
 export const APPROVAL_REQUEST_STREAM_PREFIX = 'approval-request-';
 export const approvalRequestStream = (model: string, version: string) => `${APPROVAL_REQUEST_STREAM_PREFIX}${model}@${version}`;
+
+/** The model and version of an approval-request stream (model names never contain '@'); null for any other stream. */
+export function approvalRequestOfStream(stream: string): { model: string; version: string } | null {
+  if (!stream.startsWith(APPROVAL_REQUEST_STREAM_PREFIX)) return null;
+  const rest = stream.slice(APPROVAL_REQUEST_STREAM_PREFIX.length);
+  const at = rest.indexOf('@');
+  return at > 0 && at < rest.length - 1 ? { model: rest.slice(0, at), version: rest.slice(at + 1) } : null;
+}
 export const approvalLinkStream = (jti: string) => `approval-link-${jti}`;
 export const notificationStream = (trigger: string) => `notification-${trigger}`;
 

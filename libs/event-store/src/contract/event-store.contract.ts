@@ -153,6 +153,15 @@ export function eventStoreContract(open: () => Promise<StoreFixture>): void {
     expect(await fx.store.readStream('nope')).toEqual([]);
   });
 
+  test('streamsWithEventType names each stream holding that type once, and no other', async () => {
+    await fx.store.append('s-a', [ev('Wanted'), ev('Other'), ev('Wanted')], { expectedRevision: 'no_stream' });
+    await fx.store.append('s-b', [ev('Other')], { expectedRevision: 'no_stream' });
+    await fx.store.append('s-c', [ev('Other'), ev('Wanted')], { expectedRevision: 'no_stream' });
+    expect(await fx.store.streamsWithEventType('Wanted')).toEqual(['s-a', 's-c']);
+    expect(await fx.store.streamsWithEventType('wanted')).toEqual([]);
+    expect(await fx.other.streamsWithEventType('Other')).toEqual(['s-a', 's-b', 's-c']);
+  });
+
   test('a subscription catches up from its checkpoint, then follows live appends', async () => {
     for (let i = 0; i < 5; i++) await fx.store.append('s-sub', [ev(`E${i}`)], { expectedRevision: 'any' });
     const seen: RecordedEvent[] = [];
