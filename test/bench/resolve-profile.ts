@@ -1,0 +1,50 @@
+/**
+ * CPU profile of the resolve hot path: seeds 500 models × 4 versions on SQLite, starts the built
+ * API with the bench's production environment (and `--cpu-prof` into PROFILE_DIR), loads it with
+ * wrk (64 connections) and prints what wrk measured; the profile opens in Chrome DevTools.
+ *   npm run build && node dist/test/bench/resolve-profile.js      (PROFILE_DIR, SECONDS)
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { SqliteDb } from '#persistence';
+import { SqliteEventStore } from '#event-store';
+import { Fixture, seedRegistry } from './fixtures.js';
+import { benchKey, benchLinkKeyFile, ISSUER, AUDIENCE, NODE, stopProcess, tempDir, wrk } from './lib.js';
+
+const PROFILE_DIR = process.env.PROFILE_DIR ?? '/tmp/model-ledger-resolve-profile';
+const dir = tempDir('ml-rprof-');
+const key = await benchKey(dir);
+const db = new SqliteDb(join(dir, 'ledger.db'));
+const store = await SqliteEventStore.open(db, { now: () => new Date() });
+await seedRegistry(store, new Fixture(42), 500, 4);
+await store.close();
+await db.close();
+
+const port = 19555;
+const base = `http://127.0.0.1:${port}`;
+const env = {
+  NODE_ENV: 'production',
+  EVENT_STORE: 'sqlite',
+  DATA_DIR: dir,
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  JWT_PUBLIC_KEY_FILE: key.file,
+  JWT_ALGORITHMS: 'EdDSA',
+  JWT_ISSUER: ISSUER,
+  JWT_AUDIENCE: AUDIENCE,
+  RELAY_ENABLED: 'false',
+  PUBLIC_BASE_URL: base,
+  APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
+};
+const child = spawn(NODE, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, 'dist/apps/registry-api/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+for (;;) {
+  const ready = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
+  if (ready) break;
+  await new Promise((r) => setTimeout(r, 200));
+}
+const headers = { authorization: `Bearer ${await key.token('reader', 'registry:read')}` };
+const paths = Array.from({ length: 500 }, (_, i) => `/v1/resolve?uri=models:/bench-${i}@prod`);
+await wrk({ base, paths, connections: 64, seconds: 2, headers, dir }); // fills the resolve index
+console.log(await wrk({ base, paths, connections: 64, seconds: Number(process.env.SECONDS ?? 6), headers, dir }));
+await stopProcess(child);
+console.log(`profile written to ${PROFILE_DIR}`);
