@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '#event-store';
 import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '#persistence';
-import { AUDIENCE, ISSUER, benchKey, benchLinkKeyFile, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
+import { benchKey, benchServerEnv, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
 
 const MODELS = Number(process.env.BENCH_MODELS ?? 10_000);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 20);
@@ -77,23 +77,7 @@ export async function benchCore(kind: 'sqlite' | 'postgres', port: number): Prom
   await store.close();
   await db.close();
 
-  const env = {
-    EVENT_STORE: kind,
-    DATA_DIR: dir,
-    ...(schema ? { DATABASE_URL: schema.url } : {}),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    JWT_PUBLIC_KEY_FILE: key.file,
-    JWT_ALGORITHMS: 'EdDSA',
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
-    // The API alone: the relay has its own bench, and would share this process's core here.
-    RELAY_ENABLED: 'false',
-  };
+  const env = await benchServerEnv({ kind, dir, port, keyFile: key.file, ...(schema ? { databaseUrl: schema.url } : {}) }, { LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;
   t0 = performance.now();
   const server = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);

@@ -185,3 +185,30 @@ export async function benchLinkKeyFile(dir: string): Promise<string> {
   writeFileSync(file, JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'EdDSA', kid: 'bench-link' }), { mode: 0o600 });
   return file;
 }
+
+/**
+ * The API's environment in a bench: production defaults (LOG_LEVEL and tracing as shipped unless
+ * `extra` sets them), the bench's identity provider, and the relay off — it has its own bench and
+ * would share the server's core.
+ */
+export async function benchServerEnv(
+  where: { kind: 'sqlite' | 'postgres'; dir: string; port: number; keyFile: string; databaseUrl?: string },
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  return {
+    NODE_ENV: 'production',
+    EVENT_STORE: where.kind,
+    DATA_DIR: where.dir,
+    ...(where.databaseUrl ? { DATABASE_URL: where.databaseUrl } : {}),
+    PORT: String(where.port),
+    HOST: '127.0.0.1',
+    JWT_PUBLIC_KEY_FILE: where.keyFile,
+    JWT_ALGORITHMS: 'EdDSA',
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    RELAY_ENABLED: 'false',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${where.port}`,
+    APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(where.dir),
+    ...extra,
+  };
+}

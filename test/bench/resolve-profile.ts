@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SqliteDb } from '#persistence';
 import { SqliteEventStore } from '#event-store';
 import { Fixture, seedRegistry } from './fixtures.js';
-import { benchKey, benchLinkKeyFile, ISSUER, AUDIENCE, NODE, stopProcess, tempDir, wrk } from './lib.js';
+import { benchKey, benchServerEnv, NODE, stopProcess, tempDir, wrk } from './lib.js';
 
 const PROFILE_DIR = process.env.PROFILE_DIR ?? '/tmp/model-ledger-resolve-profile';
 const dir = tempDir('ml-rprof-');
@@ -22,20 +22,7 @@ await db.close();
 
 const port = 19555;
 const base = `http://127.0.0.1:${port}`;
-const env = {
-  NODE_ENV: 'production',
-  EVENT_STORE: 'sqlite',
-  DATA_DIR: dir,
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  JWT_PUBLIC_KEY_FILE: key.file,
-  JWT_ALGORITHMS: 'EdDSA',
-  JWT_ISSUER: ISSUER,
-  JWT_AUDIENCE: AUDIENCE,
-  RELAY_ENABLED: 'false',
-  PUBLIC_BASE_URL: base,
-  APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
-};
+const env = await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file });
 const child = spawn(NODE, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, 'dist/apps/registry-api/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 for (;;) {
   const ready = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);

@@ -27,7 +27,7 @@ import { MIGRATIONS, PostgresDb, SqliteDb, migrationSql, uuidv7, type Dialect, t
 import { ModelStreamReader, Projector, SqlSnapshotStore } from '#read-models';
 import { Snapshotter } from '../../apps/registry-api/src/application/snapshotter.js';
 import { Fixture, fixtureClock, seedHistory, seedRegistry } from './fixtures.js';
-import { AUDIENCE, ISSUER, benchKey, benchLinkKeyFile, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { benchKey, benchServerEnv, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 import { runRelayBench } from './relay.js';
 import { writeReports, type BenchRow } from './report.js';
 
@@ -85,22 +85,7 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     await db.close();
 
     // Production defaults: NODE_ENV=production, LOG_LEVEL and tracing left as shipped (not set here).
-    const env = {
-      NODE_ENV: 'production',
-      EVENT_STORE: kind,
-      DATA_DIR: dir,
-      ...(schema ? { DATABASE_URL: schema.url } : {}),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_PUBLIC_KEY_FILE: key.file,
-      JWT_ALGORITHMS: 'EdDSA',
-      JWT_ISSUER: ISSUER,
-      JWT_AUDIENCE: AUDIENCE,
-      // The API alone: the relay would share the server's core (it has its own bench).
-      RELAY_ENABLED: 'false',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-      APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(dir),
-    };
+    const env = await benchServerEnv({ kind, dir, port, keyFile: key.file, ...(schema ? { databaseUrl: schema.url } : {}) });
     const base = `http://127.0.0.1:${port}`;
     t0 = performance.now();
     let server = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);
