@@ -2,7 +2,7 @@
  * CPU profile of the resolve hot path: seeds 500 models × 4 versions on SQLite, starts the built
  * API with the bench's production environment (and `--cpu-prof` into PROFILE_DIR), loads it with
  * wrk (64 connections) and prints what wrk measured; the profile opens in Chrome DevTools.
- *   npm run build && node dist/test/bench/resolve-profile.js      (PROFILE_DIR, SECONDS)
+ *   npm run build && node dist/test/bench/resolve-profile.js      (PROFILE_DIR, LOAD_SECONDS)
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -32,6 +32,6 @@ for (;;) {
 const headers = { authorization: `Bearer ${await key.token('reader', 'registry:read')}` };
 const paths = Array.from({ length: 500 }, (_, i) => `/v1/resolve?uri=models:/bench-${i}@prod`);
 await wrk({ base, paths, connections: 64, seconds: 2, headers, dir }); // fills the resolve index
-console.log(await wrk({ base, paths, connections: 64, seconds: Number(process.env.SECONDS ?? 6), headers, dir }));
+console.log(await wrk({ base, paths, connections: 64, seconds: Number(process.env.LOAD_SECONDS ?? 6), headers, dir }));
 await stopProcess(child);
 console.log(`profile written to ${PROFILE_DIR}`);
