@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -10,6 +9,7 @@ import { PostgresEventStore, SqliteEventStore, type EventStore } from '#event-st
 import { PostgresDb, SqliteDb } from '#persistence';
 import { createTestSchema, describePg } from '../support/pg.js';
 import { digest, GIT } from '../support/app.js';
+import { freePort } from '../support/ports.js';
 
 jest.setTimeout(300_000);
 
@@ -21,14 +21,6 @@ const WRITERS = 32;
 const KILL_AFTER_ACKS = 96;
 const ISSUER = 'https://idp.crash.test';
 const AUDIENCE = 'model-ledger-crash';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Sent {
   key: string;

@@ -1,12 +1,12 @@
 import { jest } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createTestSchema, describePg } from '../support/pg.js';
 import { versionBody } from '../support/app.js';
+import { freePort } from '../support/ports.js';
 
 jest.setTimeout(300_000);
 
@@ -18,14 +18,6 @@ jest.setTimeout(300_000);
  */
 const ISSUER = 'https://idp.replicas.test';
 const AUDIENCE = 'model-ledger-replicas';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 beforeAll(() => {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

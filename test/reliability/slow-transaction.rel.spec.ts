@@ -4,11 +4,11 @@ import { SQL_DB } from '../../apps/registry-api/src/infrastructure/tokens.js';
 import type { SqlDb } from '#persistence';
 import { Projector } from '#read-models';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { KAFKA_BROKERS, collect, createTopics, uniqueTopics } from '../support/kafka.js';
+import { KAFKA_BROKERS, createTopics, uniqueTopics } from '../support/kafka.js';
 import { DATABASE_URL, createTestSchema } from '../support/pg.js';
 import { approversFile } from '../support/approvers.js';
 import { waitFor } from '../support/links.js';
-import { checkLedger, checkRelayDelivery, readEverything } from './support/checks.js';
+import { checkLedger, awaitRelayDelivery, readEverything } from './support/checks.js';
 import { History, attempt, sleep } from './support/history.js';
 import { createModels, loadMarker, startWriters, waitForRelay } from './support/load.js';
 
@@ -89,11 +89,7 @@ const HOLD_SECONDS = 3;
     await b.app.get(Projector).catchUp();
     const report = await checkLedger(a.store, a.app.get<SqlDb>(SQL_DB), history, loadMarker);
     const events = await readEverything(a.store);
-    const consumer = await collect([topics.events]);
-    const expected = events.filter((e) => e.stream.startsWith('model-')).length;
-    await consumer.waitFor((rs) => new Set(rs.map((m) => m.value.id)).size >= expected, 120_000);
-    await consumer.stop();
-    const relay = checkRelayDelivery(events, consumer.received);
+    const relay = await awaitRelayDelivery(events, topics.events);
     // Each replica's projection reached the head and holds every model, the slow ones included.
     const reader = await a.token('reader', ['registry:read']);
     for (const app of [a, b]) {

@@ -1,25 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { sleep } from './history.js';
+import { freePort } from '../../support/ports.js';
 
 const MAIN = join(process.cwd(), 'dist/apps/registry-api/src/main.js');
 const ISSUER = 'https://idp.reliability';
 const AUDIENCE = 'model-ledger-reliability';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** An identity provider for the spawned server: a key pair, its public JWK on disk, tokens on demand. */
 export class TestIdp {

@@ -2,7 +2,8 @@ import type { EventStore, RecordedEvent } from '#event-store';
 import type { SqlDb } from '#persistence';
 import { rebuildAndCompare } from '#read-models';
 import type { Received } from '../../support/kafka.js';
-import { firstSeenByKey } from '../../support/kafka.js';
+import { collect, firstSeenByKey } from '../../support/kafka.js';
+import { isModelStream } from '#domain';
 import type { History, Op } from './history.js';
 
 export async function readEverything(store: EventStore): Promise<RecordedEvent[]> {
@@ -73,11 +74,20 @@ export async function checkLedger(store: EventStore, db: SqlDb, history: History
   };
 }
 
+/** Reads `topic` until every model event of the store has arrived once (2 min at most), then checks the delivery. */
+export async function awaitRelayDelivery(events: RecordedEvent[], topic: string): Promise<ReturnType<typeof checkRelayDelivery>> {
+  const consumer = await collect([topic]);
+  const expected = events.filter((e) => isModelStream(e.stream)).length;
+  await consumer.waitFor((received) => new Set(received.map((m) => m.value.id)).size >= expected, 120_000);
+  await consumer.stop();
+  return checkRelayDelivery(events, consumer.received);
+}
+
 /** Every model event arrived (first copy of each id), in store order per model. */
 export function checkRelayDelivery(events: RecordedEvent[], received: Received[]): { expected: number; delivered: number; missing: number; outOfOrder: string[] } {
   const perModel = new Map<string, string[]>();
   for (const e of events) {
-    if (!e.stream.startsWith('model-')) continue;
+    if (!isModelStream(e.stream)) continue;
     const model = e.stream.slice('model-'.length);
     const list = perModel.get(model) ?? [];
     list.push(e.id);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './api-process.js';
+import { freePort } from '../../support/ports.js';
 
 const run = promisify(execFile);
 const SHARED_LIBS = join(process.env.SERVICES_DIR ?? join(homedir(), '.cache/model-ledger/services'), 'kafka/libs');
