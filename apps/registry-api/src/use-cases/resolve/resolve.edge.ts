@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { ROOT_CONTEXT, SpanKind, propagation } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -9,7 +10,7 @@ import {
   ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
-import type { TokenVerifier } from '#auth';
+import type { TokenVerifier, VerifiedActor } from '#auth';
 import { Scopes, hasScope } from '#domain';
 import { redactUrl } from '#observability';
 import { tracer } from '../../application/tracing.js';
@@ -69,6 +70,7 @@ export class ResolveEdge {
   private windowNotModified = 0;
   private windowStarted = Date.now();
   private readonly timer?: NodeJS.Timeout;
+  private readonly lastCaller = new WeakMap<Socket, { authorization: string; actor: VerifiedActor; until: number }>();
 
   constructor(
     private readonly handler: ResolveHandler,
@@ -107,7 +109,7 @@ export class ResolveEdge {
     if (!query) return false;
     const answer = this.handler.cached(query.uri, query.stage);
     if (!answer) return false;
-    const actor = this.verifier.cachedActor(bearer[1]);
+    const actor = this.callerOf(req.socket, authorization!, bearer[1]);
     // The route declares registry:read and has no :name parameter, so only unqualified scopes cover it (as in ScopeGuard).
     if (!actor || !hasScope(actor.scopes, Scopes.read)) return false;
 
@@ -168,6 +170,25 @@ export class ResolveEdge {
       );
     }
     return true;
+  }
+
+  /**
+   * The verified caller behind an Authorization header. A poller sends the same header on every
+   * request of a keep-alive connection, so the connection remembers the last one it verified (and
+   * until when) and skips the claim cache's SHA-256; a different header or an expired one asks
+   * the claim cache again.
+   */
+  private callerOf(socket: Socket, authorization: string, token: string): VerifiedActor | undefined {
+    const last = this.lastCaller.get(socket);
+    const nowSeconds = this.verifier.nowMs() / 1000;
+    if (last !== undefined && last.authorization === authorization && last.until > nowSeconds) return last.actor;
+    const cached = this.verifier.cachedActor(token);
+    if (!cached) {
+      this.lastCaller.delete(socket);
+      return undefined;
+    }
+    this.lastCaller.set(socket, { authorization, actor: cached.actor, until: cached.until });
+    return cached.actor;
   }
 
   private writeSummary(): void {
