@@ -113,9 +113,11 @@ export class PostgresEventStore extends SqlEventStore {
     }
     const flat = batch.flatMap((a) => a.events);
     const expected = batch.map((a) => (a.expected === 'any' ? null : a.expected === 'no_stream' ? -1 : a.expected));
-    const { rows } = await this.pgDb.pool.query<{ r_status: string; r_revision: number | null; r_position: number | null; r_detail: string | null }>(
-      'SELECT r_status, r_revision, r_position, r_detail FROM ml_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
-      [
+    // A named statement is parsed and planned once per pooled connection, not on every append.
+    const { rows } = await this.pgDb.pool.query<{ r_status: string; r_revision: number | null; r_position: number | null; r_detail: string | null }>({
+      name: 'ml_append_batch',
+      text: 'SELECT r_status, r_revision, r_position, r_detail FROM ml_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
+      values: [
         batch.map((a) => a.stream),
         batch.map((a) => a.streamJson),
         expected,
@@ -134,7 +136,7 @@ export class PostgresEventStore extends SqlEventStore {
         NOTIFY_CHANNEL,
         GENESIS_HASH,
       ],
-    );
+    });
     if (rows.length !== batch.length) throw new Error(`group commit returned ${rows.length} outcomes for ${batch.length} appends`);
     // Local listeners first, as a single append did: a caller that awaits its append finds them woken.
     if (rows.some((r) => r.r_status === 'ok')) this.notifyListeners();
