@@ -100,6 +100,17 @@ describePg('hash chain tampering with the stored canonical texts (PostgreSQL)', 
     expect((await store.readChainAt([3]))[0].metadataJcs).toBe(canonicalize(meta));
   });
 
+  test('a range bounded on both sides is read in windows: a gap is skipped, the limit and the bound still hold', async () => {
+    await db.run('DELETE FROM events WHERE position IN (2, 3)');
+    const at = async (o: { fromPosition: number; toPosition?: number; limit: number }) => (await store.readChain(o)).map((r) => r.position);
+    expect(await at({ fromPosition: 0, toPosition: 5, limit: 2 })).toEqual([1, 4]);
+    expect(await at({ fromPosition: 0, toPosition: 4, limit: 10 })).toEqual([1, 4]);
+    expect(await at({ fromPosition: 1, toPosition: 5, limit: 1 })).toEqual([4]);
+    expect(await at({ fromPosition: 1, toPosition: 3, limit: 5 })).toEqual([]);
+    expect(await at({ fromPosition: 0, limit: 5 })).toEqual([1, 4, 5]);
+    expect(await verifyStore(store, { keys: [] }, { from: 1, to: 5 })).toMatchObject({ ok: false, broken: { position: 2, kind: 'missing-position' } });
+  });
+
   test('rows without stored texts (written before migration 6) verify from the JSONB, and an edit of it is still caught', async () => {
     const before = await store.readChain({ fromPosition: 0, limit: 10 });
     await db.run('UPDATE events SET data_jcs = NULL, metadata_jcs = NULL WHERE position IN (1, 2, 5)');

@@ -207,14 +207,24 @@ export class PostgresEventStore extends SqlEventStore {
    * exactly, strings byte for byte), hence the same canonical text.
    */
   override async readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]> {
-    const params: SqlValue[] = [options.fromPosition];
-    let where = 'position > ?';
-    if (options.toPosition !== undefined) {
-      where += ' AND position <= ?';
-      params.push(options.toPosition);
+    const { fromPosition, toPosition, limit } = options;
+    if (toPosition === undefined) return this.readChainWhere('position > ? ORDER BY position LIMIT ?', [fromPosition, limit], () => super.readChain(options));
+    // Bounded on both sides, the range is read in windows of at most `limit` positions: without
+    // statistics (a table just written) PostgreSQL estimates a two-sided range as small and
+    // sorts it whole for every page. Positions are integers, so a window holds at most as many
+    // rows as it is wide; a gap (a deleted row) only means one more window.
+    const rows: ChainRow[] = [];
+    for (let after = fromPosition; rows.length < limit && after < toPosition; ) {
+      const upTo = Math.min(toPosition, after + (limit - rows.length));
+      const from = after;
+      rows.push(
+        ...(await this.readChainWhere('position > ? AND position <= ? ORDER BY position', [from, upTo], () =>
+          super.readChain({ fromPosition: from, toPosition: upTo, limit: upTo - from }),
+        )),
+      );
+      after = upTo;
     }
-    params.push(options.limit);
-    return this.readChainWhere(`${where} ORDER BY position LIMIT ?`, params, () => super.readChain(options));
+    return rows;
   }
 
   override async readChainAt(positions: readonly number[]): Promise<ChainRow[]> {
@@ -228,11 +238,16 @@ export class PostgresEventStore extends SqlEventStore {
       // The JSONB goes out (as text, not parsed by the driver) only when the stored text cannot stand for it.
       // The comparison is spelled with pg_catalog's operator and type, so nothing created in the
       // ledger's schema (a look-alike `=` for jsonb) can stand in for it.
+      // The rows are chosen in a subquery, so the comparison runs on them only: under a plan that
+      // sorts (a bitmap scan, e.g. before the table has statistics) it would run on every row in
+      // the range, for every page.
       rows = await this.pgDb.queryArrays(
         `SELECT position, id, stream, revision, type, schema_version, recorded_at, prev_hash, hash, data_jcs, metadata_jcs,
                 CASE WHEN data OPERATOR(pg_catalog.=) data_jcs::pg_catalog.jsonb THEN NULL ELSE data::pg_catalog.text END,
                 CASE WHEN metadata OPERATOR(pg_catalog.=) metadata_jcs::pg_catalog.jsonb THEN NULL ELSE metadata::pg_catalog.text END
-           FROM events WHERE ${where}`,
+           FROM (SELECT position, id, stream, revision, type, schema_version, recorded_at, prev_hash, hash, data, metadata, data_jcs, metadata_jcs
+                   FROM events WHERE ${where} OFFSET 0) page
+          ORDER BY position`,
         params,
       );
     } catch (err) {
