@@ -224,16 +224,22 @@ export async function verifyStore(
   }
   const verifier = new ChainVerifier(jwks, { anchor, lookupHash: hashAt });
   const pageSize = options.pageSize ?? 2000;
-  let cursor = from - 1;
+  const page = (after: number) => reader.readChain({ fromPosition: after, toPosition: options.to, limit: pageSize });
+  let next = page(from - 1);
   for (;;) {
-    const rows = await reader.readChain({ fromPosition: cursor, toPosition: options.to, limit: pageSize });
+    const rows = await next;
+    // The next page is read while this one is hashed (on PostgreSQL the server works meanwhile).
+    const more = rows.length === pageSize;
+    if (more) {
+      next = page(rows[rows.length - 1].position);
+      next.catch(() => undefined); // awaited below, or dropped when this page breaks
+    }
     for (const row of rows) {
       const pending = verifier.push(row);
       if (pending) await pending;
       if (verifier.broken) return verifier.result();
     }
-    if (rows.length < pageSize) break;
-    cursor = rows[rows.length - 1].position;
+    if (!more) break;
   }
   return verifier.result();
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { migrate, type PostgresDb, type SqlExecutor, type SqlValue } from '#persistence';
 import { canonicalize } from './jcs.js';
 import { GENESIS_HASH, jcsString } from './hash-chain.js';
-import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult, type ExpectedRevision, type NewEvent } from './port.js';
+import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult, type ChainRow, type ExpectedRevision, type NewEvent } from './port.js';
 import { SqlEventStore, type Clock, type StoreOptions } from './sql-event-store.js';
 
 /** Appends written by one group-commit call at most (bounds the statement's size). */
@@ -15,6 +15,19 @@ interface PendingAppend {
   events: { id: string; idJson: string; type: string; typeJson: string; schemaVersion: number; dataJcs: string; metadataJcs: string }[];
   resolve(result: AppendResult): void;
   reject(err: unknown): void;
+}
+
+/**
+ * The text a chain row is hashed over, from the stored RFC 8785 text and the JSONB's own text
+ * (the latter only when PostgreSQL found the two unequal). Appends write both from one text, so
+ * a difference is an edit: the JSONB's canonical text is used, and when that equals the stored
+ * one (an edit JavaScript cannot see, e.g. digits beyond a double's precision) the JSONB's own
+ * text, so the row cannot verify.
+ */
+function hashedText(stored: string | null, jsonb: string | null): string {
+  if (jsonb === null) return stored!;
+  const canonical = canonicalize(JSON.parse(jsonb));
+  return stored === null || canonical !== stored ? canonical : jsonb;
 }
 
 /** Key of the transaction-level advisory lock that serialises appends (any constant works). */
@@ -113,9 +126,11 @@ export class PostgresEventStore extends SqlEventStore {
     }
     const flat = batch.flatMap((a) => a.events);
     const expected = batch.map((a) => (a.expected === 'any' ? null : a.expected === 'no_stream' ? -1 : a.expected));
-    const { rows } = await this.pgDb.pool.query<{ r_status: string; r_revision: number | null; r_position: number | null; r_detail: string | null }>(
-      'SELECT r_status, r_revision, r_position, r_detail FROM ml_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
-      [
+    // A named statement is parsed and planned once per pooled connection, not on every append.
+    const { rows } = await this.pgDb.pool.query<{ r_status: string; r_revision: number | null; r_position: number | null; r_detail: string | null }>({
+      name: 'ml_append_batch',
+      text: 'SELECT r_status, r_revision, r_position, r_detail FROM ml_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
+      values: [
         batch.map((a) => a.stream),
         batch.map((a) => a.streamJson),
         expected,
@@ -134,7 +149,7 @@ export class PostgresEventStore extends SqlEventStore {
         NOTIFY_CHANNEL,
         GENESIS_HASH,
       ],
-    );
+    });
     if (rows.length !== batch.length) throw new Error(`group commit returned ${rows.length} outcomes for ${batch.length} appends`);
     // Local listeners first, as a single append did: a caller that awaits its append finds them woken.
     if (rows.some((r) => r.r_status === 'ok')) this.notifyListeners();
@@ -178,6 +193,85 @@ export class PostgresEventStore extends SqlEventStore {
   /** JSONB keeps the value, not the text (it reorders keys), so the canonical text is recomputed. */
   protected canonicalText(value: unknown): string {
     return canonicalize(value);
+  }
+
+  protected override readonly storesCanonicalText = true;
+
+  /**
+   * The chain as stored, hashing-ready. Since migration 6 each row also holds the RFC 8785 texts
+   * its hash was computed over (data_jcs, metadata_jcs). They are used only where PostgreSQL finds
+   * the JSONB equal to them, so what is verified and exported is always the JSONB every reader
+   * sees: an edit of `data` alone returns a text that no longer hashes (see hashedText), an edit
+   * of `data_jcs` alone is ignored, a NULL (rows written before migration 6) means the JSONB is
+   * canonicalised here, as before. JSONB equality implies the same JSON value (numbers compared
+   * exactly, strings byte for byte), hence the same canonical text.
+   */
+  override async readChain(options: { fromPosition: number; toPosition?: number; limit: number }): Promise<ChainRow[]> {
+    const { fromPosition, toPosition, limit } = options;
+    if (toPosition === undefined) return this.readChainWhere('position > ? ORDER BY position LIMIT ?', [fromPosition, limit], () => super.readChain(options));
+    // Bounded on both sides, the range is read in windows of at most `limit` positions: without
+    // statistics (a table just written) PostgreSQL estimates a two-sided range as small and
+    // sorts it whole for every page. Positions are integers, so a window holds at most as many
+    // rows as it is wide; a gap (a deleted row) only means one more window.
+    const rows: ChainRow[] = [];
+    for (let after = fromPosition; rows.length < limit && after < toPosition; ) {
+      const upTo = Math.min(toPosition, after + (limit - rows.length));
+      const from = after;
+      rows.push(
+        ...(await this.readChainWhere('position > ? AND position <= ? ORDER BY position', [from, upTo], () =>
+          super.readChain({ fromPosition: from, toPosition: upTo, limit: upTo - from }),
+        )),
+      );
+      after = upTo;
+    }
+    return rows;
+  }
+
+  override async readChainAt(positions: readonly number[]): Promise<ChainRow[]> {
+    if (positions.length === 0) return [];
+    return this.readChainWhere(`position IN (${positions.map(() => '?').join(', ')}) ORDER BY position`, positions as number[], () => super.readChainAt(positions));
+  }
+
+  private async readChainWhere(where: string, params: SqlValue[], fallback: () => Promise<ChainRow[]>): Promise<ChainRow[]> {
+    let rows: unknown[][];
+    try {
+      // The JSONB goes out (as text, not parsed by the driver) only when the stored text cannot stand for it.
+      // The comparison is spelled with pg_catalog's operator and type, so nothing created in the
+      // ledger's schema (a look-alike `=` for jsonb) can stand in for it.
+      // The rows are chosen in a subquery, so the comparison runs on them only: under a plan that
+      // sorts (a bitmap scan, e.g. before the table has statistics) it would run on every row in
+      // the range, for every page.
+      rows = await this.pgDb.queryArrays(
+        `SELECT position, id, stream, revision, type, schema_version, recorded_at, prev_hash, hash, data_jcs, metadata_jcs,
+                CASE WHEN data OPERATOR(pg_catalog.=) data_jcs::pg_catalog.jsonb THEN NULL ELSE data::pg_catalog.text END,
+                CASE WHEN metadata OPERATOR(pg_catalog.=) metadata_jcs::pg_catalog.jsonb THEN NULL ELSE metadata::pg_catalog.text END
+           FROM (SELECT position, id, stream, revision, type, schema_version, recorded_at, prev_hash, hash, data, metadata, data_jcs, metadata_jcs
+                   FROM events WHERE ${where} OFFSET 0) page
+          ORDER BY position`,
+        params,
+      );
+    } catch (err) {
+      // A stored text that is not even JSON (an edit) fails the cast, and a database not yet at
+      // migration 6 has no such column: read these rows the old way, from the JSONB alone.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && (code.startsWith('22') || code === '42703')) return fallback();
+      throw err;
+    }
+    return rows.map(
+      (a): ChainRow => ({
+        position: Number(a[0]),
+        id: a[1] as string,
+        stream: a[2] as string,
+        revision: Number(a[3]),
+        type: a[4] as string,
+        schemaVersion: Number(a[5]),
+        recordedAt: a[6] as string,
+        prevHash: a[7] as string,
+        hash: a[8] as string,
+        dataJcs: hashedText(a[9] as string | null, a[11] as string | null),
+        metadataJcs: hashedText(a[10] as string | null, a[12] as string | null),
+      }),
+    );
   }
 
   override async close(): Promise<void> {

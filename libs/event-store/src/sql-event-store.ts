@@ -67,6 +67,8 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
   protected abstract canonicalText(value: unknown): string;
   /** SQL expression for metadata.idempotencyKey, matching the store's expression index. */
   protected abstract readonly idempotencyKeyExpr: string;
+  /** True when the events table has `data_jcs`/`metadata_jcs` (PostgreSQL, migration 6): the hashed texts are stored there too. */
+  protected readonly storesCanonicalText: boolean = false;
   /** Runs inside the append transaction after the insert. */
   protected async beforeCommit(_tx: SqlExecutor): Promise<void> {}
 
@@ -139,10 +141,13 @@ export abstract class SqlEventStore implements EventStore, ChainReader, StreamCu
       const fields = { id: e.id, type: e.type, stream, revision, position, recordedAt, schemaVersion: e.schemaVersion, prevHash };
       const hash = sha256Hex(hashInput(fields, dataJcs, metadataJcs));
       rows.push(position, e.id, stream, revision, e.type, e.schemaVersion, dataJcs, metadataJcs, recordedAt, prevHash, hash);
+      if (this.storesCanonicalText) rows.push(dataJcs, metadataJcs);
       prevHash = hash;
     }
-    const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    await tx.run(`INSERT INTO events (${COLUMNS}) VALUES ${placeholders}`, rows);
+    const [columns, row] = this.storesCanonicalText
+      ? [`${COLUMNS}, data_jcs, metadata_jcs`, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)']
+      : [COLUMNS, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'];
+    await tx.run(`INSERT INTO events (${columns}) VALUES ${events.map(() => row).join(', ')}`, rows);
     return { revision, position, appended: true };
   }
 
