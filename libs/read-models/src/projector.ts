@@ -197,6 +197,23 @@ export class BatchRows {
   }
 }
 
+/** Preloads the rows the projections will read for the events after their checkpoint (`after`). */
+export async function preloadReads(rows: BatchRows, projections: { projection: Projection; after: number }[], events: readonly RecordedEvent[]): Promise<void> {
+  const reads = new Map<DocTable, string[][]>();
+  for (const { projection, after } of projections) {
+    if (!projection.reads) continue;
+    for (const e of events) {
+      if (e.position <= after) continue;
+      for (const r of projection.reads(e)) {
+        const keys = reads.get(r.table);
+        if (keys) keys.push(r.key);
+        else reads.set(r.table, [r.key]);
+      }
+    }
+  }
+  for (const [table, keys] of reads) await rows.preload(table, keys);
+}
+
 /**
  * A projection turns one event into row changes; rows come from and go to the batch. It owns
  * `tables` (no other projection writes them). Bump `version` whenever the rows it would build
@@ -418,20 +435,11 @@ export class Projector {
         for (const projection of current) from.set(projection, at.get(projection.name)!);
       }
       // The rows the batch will read, in a few multi-row queries (else one round trip per row).
-      const reads = new Map<DocTable, string[][]>();
-      for (const projection of current) {
-        if (!projection.reads) continue;
-        const at = from.get(projection)!;
-        for (const e of events) {
-          if (e.position <= at) continue;
-          for (const r of projection.reads(e)) {
-            const keys = reads.get(r.table);
-            if (keys) keys.push(r.key);
-            else reads.set(r.table, [r.key]);
-          }
-        }
-      }
-      for (const [table, keys] of reads) await rows.preload(table, keys);
+      await preloadReads(
+        rows,
+        current.map((projection) => ({ projection, after: from.get(projection)! })),
+        events,
+      );
       let reached = Number.POSITIVE_INFINITY;
       const moved: [string, number][] = [];
       for (const projection of current) {
