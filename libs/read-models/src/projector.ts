@@ -295,8 +295,12 @@ export interface ProjectorStatus {
   lastError?: string;
 }
 
-/** Events per projection batch (one transaction). */
-export const DEFAULT_BATCH_SIZE = 500;
+/**
+ * Events per projection batch (one transaction). PostgreSQL pays about ten round trips per batch
+ * whatever its size (measured: 2,000 cost a quarter less CPU per event, server and client, than
+ * 500); SQLite has no round trips, and a longer batch holds its one writer longer.
+ */
+export const DEFAULT_BATCH_SIZE: Record<Dialect, number> = { sqlite: 500, postgres: 2000 };
 
 /** Projections count as stalled when they are behind and have not moved for this long. */
 export const PROJECTION_STALL_MS = 30_000;
@@ -379,7 +383,7 @@ export class Projector {
     if (until !== undefined && this.position >= until) return Promise.resolve(this.position);
     return this.mutex.run(async () => {
       if (until !== undefined && this.position >= until) return this.position;
-      const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE;
+      const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE[this.db.dialect];
       let from = await this.checkpoint();
       let ahead: Promise<RecordedEvent[]> | undefined;
       for (;;) {
