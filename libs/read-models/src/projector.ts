@@ -55,7 +55,7 @@ export interface RowCodec<R, W> {
   encode(work: W): R;
 }
 
-const keyId = (key: string[]): string => (key.length === 1 ? key[0] : key.join('\u0000'));
+const keyId = (key: string[]): string => (key.length === 1 ? key[0] : key.length === 2 ? `${key[0]}\u0000${key[1]}` : key.join('\u0000'));
 
 interface BatchRow {
   table: DocTable;
