@@ -1,4 +1,6 @@
-import type { EventStore, NewEvent } from '#event-store';
+import { join } from 'node:path';
+import { SqliteDb } from '#persistence';
+import { SqliteEventStore, type EventStore, type NewEvent } from '#event-store';
 
 /** mulberry32: a small seeded PRNG, so every run writes the same fixture. */
 export function prng(seed: number): () => number {
@@ -100,4 +102,13 @@ export async function seedHistory(store: EventStore, fx: Fixture, total: number,
     onProgress?.(written);
   }
   return written;
+}
+
+/** `ledger.db` in `dir` seeded with `models` × `versions` (seed 42), closed again: the resolve profile's and A/B's fixture. */
+export async function seedSqliteRegistry(dir: string, models: number, versions: number): Promise<void> {
+  const db = new SqliteDb(join(dir, 'ledger.db'));
+  const store = await SqliteEventStore.open(db, { now: () => new Date() });
+  await seedRegistry(store, new Fixture(42), models, versions);
+  await store.close();
+  await db.close();
 }

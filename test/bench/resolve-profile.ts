@@ -5,20 +5,13 @@
  *   npm run build && node dist/test/bench/resolve-profile.js      (PROFILE_DIR, LOAD_SECONDS)
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { SqliteDb } from '#persistence';
-import { SqliteEventStore } from '#event-store';
-import { Fixture, seedRegistry } from './fixtures.js';
+import { seedSqliteRegistry } from './fixtures.js';
 import { benchKey, benchServerEnv, NODE, stopProcess, tempDir, wrk } from './lib.js';
 
 const PROFILE_DIR = process.env.PROFILE_DIR ?? '/tmp/model-ledger-resolve-profile';
 const dir = tempDir('ml-rprof-');
 const key = await benchKey(dir);
-const db = new SqliteDb(join(dir, 'ledger.db'));
-const store = await SqliteEventStore.open(db, { now: () => new Date() });
-await seedRegistry(store, new Fixture(42), 500, 4);
-await store.close();
-await db.close();
+await seedSqliteRegistry(dir, 500, 4);
 
 const port = 19555;
 const base = `http://127.0.0.1:${port}`;

@@ -418,7 +418,7 @@ async function main(): Promise<void> {
   const header = `model-ledger bench${quick ? ' --quick' : ''} — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30, 1)} GB; seed ${SEED}, ${REPS} repetitions, ${SECONDS} s per load run`;
   log(header);
   notes.push(
-    'Server: `NODE_ENV=production`, `LOG_LEVEL` and tracing as shipped (not set by the bench: logs at the default level `log`/info to stdout, discarded; `OTEL_TRACES_EXPORTER` unset = tracing off), relay off (`RELAY_ENABLED=false`, it has its own bench).',
+    'Server: `NODE_ENV=production`, `LOG_LEVEL` and tracing as shipped (not set by the bench: logs at the default level `log`/info to stdout, discarded; resolve answers from the resolve index logged as the default `ACCESS_LOG_INDEX_HITS=summary`, one line per minute with counts per caller, every other request one line each; `OTEL_TRACES_EXPORTER` unset = tracing off), relay off (`RELAY_ENABLED=false`, it has its own bench).',
     'Each ratio is the median of the per-repetition ratios (the value and its ceiling measured back to back in the same repetition).',
   );
   if (!process.env.DATABASE_URL) notes.push('PostgreSQL rows skipped: DATABASE_URL unset.');

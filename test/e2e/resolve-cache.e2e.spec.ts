@@ -1,7 +1,7 @@
 import { ResolveCache } from '../../apps/registry-api/src/use-cases/resolve/resolve-cache.js';
 import { startTestApp, versionBody, type TestApp } from '../support/app.js';
 
-/** The resolve index, its ETags and the fast path that answers cache hits before Nest. */
+/** The resolve index and its ETags (edge answers: resolve-edge.e2e.spec.ts). */
 describe('resolve: ETag, 304 and the resolve index (embedded SQLite)', () => {
   let t: TestApp;
   let alice: string;
@@ -85,7 +85,7 @@ describe('resolve: ETag, 304 and the resolve index (embedded SQLite)', () => {
     const head = await t.store.headPosition();
     const ahead = await t.call('GET', prod, { token: reader, headers: { 'x-min-position': String(head + 1000) } });
     expect([ahead.status, ahead.body.code]).toEqual([503, 'READ_MODEL_BEHIND']);
-    // The request guards run after the fast path's hook: it answers only what they would let through.
+    // The edge answers only what the route's request guards would let through.
     const unknown = await t.call('GET', `${prod}&extra=1`, { token: reader });
     expect([unknown.status, unknown.body.errors?.[0]?.rule]).toEqual([400, 'unknownField']);
     const twice = await t.call('GET', `${prod}&uri=${encodeURIComponent('models:/churn@prod')}`, { token: reader });

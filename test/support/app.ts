@@ -128,3 +128,19 @@ export function versionBody(version: string, n: number, extra: Record<string, un
     ...extra,
   };
 }
+
+/** Model `name` with version 1.0.0 approved (by bob) and in Production (by alice), so `@prod` resolves. */
+export async function seedProductionModel(t: TestApp, name = 'churn'): Promise<void> {
+  const alice = await t.token('alice', ['registry:read', 'registry:write', 'registry:promote']);
+  const bob = await t.token('bob', ['registry:read', 'approvals:write']);
+  const steps: [string, string, unknown, number][] = [
+    ['POST', '/v1/models', { name }, 201],
+    ['POST', `/v1/models/${name}/versions`, versionBody('1.0.0', 1), 201],
+    ['POST', `/v1/models/${name}/versions/1.0.0/approvals`, { decision: 'approve' }, 201],
+    ['POST', `/v1/models/${name}/versions/1.0.0/transitions`, { stage: 'Production' }, 200],
+  ];
+  for (const [method, path, body, status] of steps) {
+    const r = await t.call(method, path, { token: path.endsWith('/approvals') ? bob : alice, body });
+    if (r.status !== status) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+}

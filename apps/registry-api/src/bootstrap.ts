@@ -12,7 +12,9 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { validationPipe } from './http/validation.js';
 import type { Clock, IdGenerator } from './infrastructure/tokens.js';
 import { TokenVerifier } from '#auth';
-import { installResolveFastPath } from './use-cases/resolve/resolve.fast-path.js';
+import { ResolveEdge } from './use-cases/resolve/resolve.edge.js';
+import { edgeServerFactory } from './http/edge-server.js';
+import { LedgerMetrics } from './use-cases/metrics/ledger-metrics.js';
 import { ResolveHandler } from './use-cases/resolve/resolve.handler.js';
 import { installRequestTelemetry, requestId } from './http/request-telemetry.js';
 import { createLogger, PinoNestLogger } from '#observability';
@@ -41,6 +43,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       : options.logger
         ? TO_PINO[NEST_LEVELS[Math.max(...options.logger.map((l) => NEST_LEVELS.indexOf(l)))]]
         : undefined;
+  let edge: ResolveEdge | undefined;
   const log = createLogger(config, { ...(level ? { level } : {}), ...(options.logDestination ? { destination: options.logDestination } : {}) });
   // frameworkErrors / clientErrorHandler: Fastify's and Node's own errors are problem+json too.
   const adapter = new FastifyAdapter({
@@ -54,6 +57,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => requestId(req),
+    // Resolve index hits are answered by the HTTP server itself, before Fastify (resolve.edge.ts).
+    serverFactory: edgeServerFactory(() => edge),
   });
   // First onRequest hook: requests the guards below refuse are traced and logged too.
   installRequestTelemetry(adapter.getInstance(), log);
@@ -69,7 +74,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   registerUnknownQueryGuard(fastify, setupOpenApi(app));
-  // After the request guards: it answers resolve-index hits (200/304) and leaves everything else to Nest.
-  installResolveFastPath(fastify, app.get(ResolveHandler), app.get(TokenVerifier));
+  const resolveEdge = new ResolveEdge(app.get(ResolveHandler), app.get(TokenVerifier), log, config.ACCESS_LOG_INDEX_HITS, config.ACCESS_LOG_SUMMARY_SECONDS * 1000);
+  edge = resolveEdge;
+  app.get(LedgerMetrics).observeResolveEdge(() => resolveEdge.served);
+  fastify.addHook('onClose', (_instance, done) => {
+    edge = undefined;
+    resolveEdge.close();
+    done();
+  });
   return app;
 }

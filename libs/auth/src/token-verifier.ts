@@ -43,14 +43,14 @@ class ClaimCache {
   private readonly entries = new Map<string, { actor: VerifiedActor; until: number }>();
   constructor(private readonly max: number) {}
 
-  get(key: string, nowSeconds: number): VerifiedActor | undefined {
+  get(key: string, nowSeconds: number): { actor: VerifiedActor; until: number } | undefined {
     const hit = this.entries.get(key);
     if (!hit) return undefined;
     this.entries.delete(key);
     // Refused from the cache at exp exactly: expiry is never extended by having been cached.
     if (hit.until <= nowSeconds) return undefined;
     this.entries.set(key, hit);
-    return hit.actor;
+    return hit;
   }
 
   set(key: string, actor: VerifiedActor, until: number): void {
@@ -63,6 +63,8 @@ class ClaimCache {
     return this.entries.size;
   }
 }
+
+const cacheKeyOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 export class UnauthorizedError extends DomainError {
   constructor(message: string, code = 'UNAUTHORIZED') {
@@ -153,13 +155,26 @@ export class TokenVerifier {
     return new TokenVerifier(options, key);
   }
 
+  /**
+   * The claims of a token verified earlier and not yet expired, without verifying anything now, and
+   * until when (epoch seconds) they may be used: exp, or sooner when the key may have rotated.
+   */
+  cachedActor(token: string): { actor: VerifiedActor; until: number } | undefined {
+    return this.cache.get(cacheKeyOf(token), this.now() / 1000);
+  }
+
+  /** Milliseconds since the epoch, from the verifier's clock. */
+  nowMs(): number {
+    return this.now();
+  }
+
   async verify(token: string): Promise<VerifiedActor> {
     const nowMs = this.now();
     const now = nowMs / 1000;
     // Each distinct token pays the signature check once; later requests cost one SHA-256.
-    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cacheKey = cacheKeyOf(token);
     const cached = this.cache.get(cacheKey, now);
-    if (cached) return cached;
+    if (cached) return cached.actor;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.key as JWTVerifyGetKey, {

@@ -177,6 +177,21 @@ export class AppConfig {
   @IsIn(['auto', 'json', 'pretty'])
   LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
 
+  /**
+   * Access-log lines for resolve answers served from the resolve index, which serving systems poll
+   * all day: `summary` writes one line per ACCESS_LOG_SUMMARY_SECONDS with the counts per caller,
+   * `each` one line per request as for every other route, `off` none. The counts are in /metrics
+   * whatever the choice; every other request is logged one line each.
+   */
+  @IsIn(['summary', 'each', 'off'])
+  ACCESS_LOG_INDEX_HITS: 'summary' | 'each' | 'off' = 'summary';
+
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  ACCESS_LOG_SUMMARY_SECONDS = 60;
+
   /** How long a finished Idempotency-Key replays its response; older keys are purged. */
   @Transform(({ value }) => Number(value))
   @IsInt()

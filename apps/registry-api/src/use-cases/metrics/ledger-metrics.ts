@@ -101,6 +101,17 @@ export class LedgerMetrics implements OnModuleDestroy {
     this.instrumentStore(store);
   }
 
+  /** Resolve answers written by the HTTP server from the resolve index (they pass no request hook). */
+  observeResolveEdge(served: () => { ok: number; notModified: number }): void {
+    this.meter
+      .createObservableCounter('model_ledger_resolve_index_answers', { description: 'Resolve answers served from the resolve index before the framework, by status' })
+      .addCallback((o) => {
+        const { ok, notModified } = served();
+        o.observe(ok, { status: '200' });
+        o.observe(notModified, { status: '304' });
+      });
+  }
+
   /** Every append of this process (commands, approvals, policy, checkpoints) passes here: single- or multi-stream. */
   private instrumentStore(store: EventStore): void {
     const timed = async <T>(events: readonly { type: string; data: unknown }[], append: () => Promise<T>): Promise<T> => {

@@ -39,7 +39,9 @@ const FORGET_ALL_GAP = 50_000;
  */
 @Injectable()
 export class ResolveCache {
-  private readonly entries = new Map<string, { model: string; answer: ResolvedAnswer }>();
+  private readonly entries = new Map<string, { model: string; answer: ResolvedAnswer; inserted: number }>();
+  /** Entries inserted (or moved to the young end) so far: an entry's age in inserts. */
+  private inserted = 0;
   private readonly keysByModel = new Map<string, Set<string>>();
   /** Generation of the last forget per model (and of the last forget-all): fills older than it are dropped. */
   private readonly forgotten = new Map<string, number>();
@@ -73,8 +75,13 @@ export class ResolveCache {
     if (!this.isCurrent()) return undefined;
     const hit = this.entries.get(key);
     if (!hit) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, hit);
+    // Least recently used, roughly: a hit moves to the young end only once half the capacity was
+    // inserted after it, instead of a delete and an insert on every poll.
+    if (this.inserted - hit.inserted > this.maxEntries / 2) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      hit.inserted = ++this.inserted;
+    }
     return hit.answer;
   }
 
@@ -125,7 +132,7 @@ export class ResolveCache {
 
   private keep(key: string, model: string, answer: ResolvedAnswer): void {
     this.entries.delete(key);
-    this.entries.set(key, { model, answer });
+    this.entries.set(key, { model, answer, inserted: ++this.inserted });
     let keys = this.keysByModel.get(model);
     if (!keys) this.keysByModel.set(model, (keys = new Set()));
     keys.add(key);

@@ -37,6 +37,21 @@ describe('ResolveCache', () => {
     expect(cache.lookup('Production\u0000models:/b@prod')).toEqual(answerOf({ v: 'b1' }));
   });
 
+  test('past maxEntries the least recently used answer goes; one polled since half the capacity was inserted stays', async () => {
+    const { cache, write } = fixture();
+    write('model-a');
+    await cache.refresh();
+    cache.maxEntries = 4;
+    const key = (m: string) => `Production\u0000models:/${m}@prod`;
+    for (const m of ['a', 'b', 'c', 'd']) await cache.fill(key(m), m, async () => answerOf({ m }));
+    expect(cache.lookup(key('a'))).toEqual(answerOf({ m: 'a' })); // 3 inserted after it: moves to the young end
+    expect(cache.lookup(key('c'))).toEqual(answerOf({ m: 'c' })); // 1 inserted after it: stays where it is
+    await cache.fill(key('e'), 'e', async () => answerOf({ m: 'e' }));
+    expect(cache.size).toBe(4);
+    expect(cache.lookup(key('b'))).toBeUndefined();
+    for (const m of ['a', 'c', 'd', 'e']) expect(cache.lookup(key(m))).toEqual(answerOf({ m }));
+  });
+
   test('a fill that read before a change to its model is not kept', async () => {
     const { cache, write } = fixture();
     write('model-a');

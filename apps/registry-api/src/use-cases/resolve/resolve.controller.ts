@@ -31,7 +31,7 @@ export class ResolveController {
 
   // The hot read path: `uri` is checked by parseModelUri itself (it names the field on failure),
   // so no DTO round trip through class-transformer/class-validator. Cache hits with an already
-  // verified token are answered before Nest by the fast path (resolve.fast-path.ts).
+  // verified token are answered by the HTTP server before Fastify (resolve.edge.ts).
   @Get()
   @RequireScopes(Scopes.read)
   @ApiQuery({

@@ -1,0 +1,69 @@
+/**
+ * A/B of the resolve hot path against the bench's bare Fastify route, alternating runs on one
+ * seeded SQLite API (AB_MODELS × AB_VERSIONS, default 500 × 4), for quick comparisons while changing
+ * the path; prints the API's RSS after start, after the index fill and after the load:
+ *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_PROFILE_DIR)
+ */
+import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { seedSqliteRegistry } from './fixtures.js';
+import { benchKey, benchServerEnv, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+
+const dir = tempDir('ml-rab-');
+const key = await benchKey(dir);
+const models = Number(process.env.AB_MODELS ?? 500);
+await seedSqliteRegistry(dir, models, Number(process.env.AB_VERSIONS ?? 4));
+
+const port = 19655;
+const base = `http://127.0.0.1:${port}`;
+const extra = Object.fromEntries((process.env.AB_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+// AB_PROFILE_DIR: the API writes a CPU profile there (start-up included).
+const profile: Record<string, string> = process.env.AB_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.AB_PROFILE_DIR}` } : {};
+const env = { ...(await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file })), ...profile, ...extra };
+const api = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);
+console.log(`API RSS after start: ${rssOf(api.pid!).rssMb} MB`);
+const token = await key.token('reader', 'registry:read');
+const headers = { authorization: `Bearer ${token}` };
+const sample = await fetch(`${base}/v1/resolve?uri=models:/bench-0@prod`, { headers });
+const bodyFile = join(dir, 'resolve.json');
+writeFileSync(bodyFile, await sample.text());
+const bareBase = `http://127.0.0.1:${port + 1}`;
+const bare = await startProcess('dist/test/bench/bare-server.js', { PORT: String(port + 1), BARE_BODY_FILE: bodyFile, BARE_TOKEN: token }, `${bareBase}/health/ready`);
+const paths = Array.from({ length: models }, (_, i) => `/v1/resolve?uri=models:/bench-${i}@prod`);
+const seconds = Number(process.env.LOAD_SECONDS ?? 4);
+const load = (b: string, s = seconds) => wrk({ base: b, paths, connections: 64, seconds: s, headers, dir });
+await load(base, Math.max(2, Math.ceil(models / 1000)));
+console.log(`API RSS after the index fill: ${rssOf(api.pid!).rssMb} MB`);
+await load(bareBase, 1);
+/** CPU seconds (user + system) the process has used: robust to other load on the machine, unlike req/s. */
+const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+/** CPU seconds per thread (by name), when AB_THREADS is set: where a process's CPU goes besides the main thread. */
+const threadsOf = (pid: number) => {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+  }
+  return out;
+};
+const measured = async (b: string, pid: number) => {
+  const before = cpuOf(pid);
+  const threads = process.env.AB_THREADS ? threadsOf(pid) : undefined;
+  const r = await load(b);
+  if (threads) console.log(pid, [...threadsOf(pid)].map(([n, v]) => `${n} ${(v - (threads.get(n) ?? 0)).toFixed(2)}s`).join(', '));
+  return { ...r, cpuUsPerRequest: ((cpuOf(pid) - before) * 1e6) / r.requests };
+};
+for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
+  const a = await measured(base, api.pid!);
+  const b = await measured(bareBase, bare.pid!);
+  console.log(
+    `API ${fmt(a.rps)} req/s p99 ${a.p99} ms, ${fmt(a.cpuUsPerRequest, 1)} µs CPU/request | bare ${fmt(b.rps)} req/s p99 ${b.p99} ms, ${fmt(b.cpuUsPerRequest, 1)} µs CPU/request | ratio ${(a.rps / b.rps).toFixed(2)}, CPU ratio ${(b.cpuUsPerRequest / a.cpuUsPerRequest).toFixed(2)}`,
+  );
+}
+console.log(`API RSS after the load: ${JSON.stringify(rssOf(api.pid!))} MB`);
+await stopProcess(bare);
+await stopProcess(api);
