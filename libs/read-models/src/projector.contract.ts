@@ -80,6 +80,10 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     await fx.store.append('model-m1', [ev('VersionRegistered', { version: '2.0.0', artifact: { uri: 'u', digest: digest(999), format: 'onnx' }, metrics: {}, params: {}, lineage: {}, tags: {} })], {
       expectedRevision: 7,
     });
+    // A field the version was registered without, set later: stored alike whether or not it was set in the registration's batch.
+    await fx.store.append('model-m1', [ev('VersionDescriptionUpdated', { version: '2.0.0', description: 'later' }), ev('VersionRejected', { version: '2.0.0', comment: 'no' })], {
+      expectedRevision: 8,
+    });
     await createReadModelTables(fx.db, 'rb_');
     await new Projector(fx.db, fx.store, { batchSize: 1 }).catchUp();
     await new Projector(fx.db, fx.store, { batchSize: 1000, prefix: 'rb_' }).catchUp();

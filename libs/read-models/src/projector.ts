@@ -233,7 +233,8 @@ export const registryProjection: Projection = {
   name: 'registry',
   // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
   // 3: model and version rows are mapped from the domain's evolveModelHeader / evolveVersion (same facts, other field order).
-  version: 3,
+  // 4: a version field set after registration (a description) is stored in the same place whatever the batch boundaries.
+  version: 4,
   tables: ['models', 'versions', 'aliases'],
   reads(e) {
     const model = modelOf(e);

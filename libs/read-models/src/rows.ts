@@ -157,7 +157,18 @@ export function evolveVersionWork(work: VersionWork | undefined, e: RecordedEven
   if (!model || !isModelEvent(e)) return work;
   const after = evolveVersion(work?.state, toModelEvent(e), ordinal);
   if (!after || after === work?.state) return work;
-  return { name: model, state: after, registeredPosition: work?.registeredPosition ?? e.position, position: e.position };
+  return { name: model, state: withoutUndefined(after), registeredPosition: work?.registeredPosition ?? e.position, position: e.position };
+}
+
+/**
+ * A row read back from its JSON has no key for an undefined field, so a field set later (a
+ * description) lands at the end of the object. Dropping undefined fields as soon as they appear
+ * makes a row kept in memory for a batch evolve to the same text, whatever the batch boundaries.
+ */
+function withoutUndefined<T extends object>(value: T): T {
+  const entries = Object.entries(value);
+  if (!entries.some(([, v]) => v === undefined)) return value;
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as T;
 }
 
 export const versionCodec = {
