@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '#event-store';
 import { PostgresDb, SqliteDb, uuidv7 } from '#persistence';
-import { AUDIENCE, ISSUER, benchKey, fmt, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
+import { API_MAIN, AUDIENCE, ISSUER, benchKey, fmt, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
 
 /**
  * Cold vs warm write latency on a model with a long stream (issue 14 §4): seeds a model with
@@ -65,7 +65,7 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<void> {
   };
   const token = await key.token('bench', 'registry:read registry:write');
   const started = Date.now();
-  const child = await startProcess('dist/apps/registry-api/src/main.js', env, `${url}/health/ready`);
+  const child = await startProcess(API_MAIN, env, `${url}/health/ready`);
   const readyAfter = Date.now() - started;
   const write = async (n: number, target = model): Promise<number> => {
     const t0 = performance.now();

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PostgresEventStore, SqliteEventStore, type EventStore, type NewEvent } from '#event-store';
 import { PostgresDb, SqliteDb, uuidv7, type SqlDb } from '#persistence';
-import { benchKey, benchServerEnv, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
+import { API_MAIN, benchKey, benchServerEnv, fmt, load, percentile, pgSchema, startProcess, stopProcess, tempDir } from './lib.js';
 
 const MODELS = Number(process.env.BENCH_MODELS ?? 10_000);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 20);
@@ -80,7 +80,7 @@ export async function benchCore(kind: 'sqlite' | 'postgres', port: number): Prom
   const env = await benchServerEnv({ kind, dir, port, keyFile: key.file, ...(schema ? { databaseUrl: schema.url } : {}) }, { LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;
   t0 = performance.now();
-  const server = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);
+  const server = await startProcess(API_MAIN, env, `${base}/health/ready`);
   console.log(`server start incl. projecting ${fmt(seeded)} events: ${fmt((performance.now() - t0) / 1000, 1)} s`);
   try {
     const reader = await key.token('reader', 'registry:read');

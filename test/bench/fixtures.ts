@@ -107,7 +107,7 @@ export async function seedHistory(store: EventStore, fx: Fixture, total: number,
 /** `ledger.db` in `dir` seeded with `models` × `versions` (seed 42), closed again: the resolve profile's and A/B's fixture. */
 export async function seedSqliteRegistry(dir: string, models: number, versions: number): Promise<void> {
   const db = new SqliteDb(join(dir, 'ledger.db'));
-  const store = await SqliteEventStore.open(db, { now: () => new Date() });
+  const store = await SqliteEventStore.open(db, process.env.AB_CLOCK === 'now' ? { now: () => new Date() } : fixtureClock());
   await seedRegistry(store, new Fixture(42), models, versions);
   await store.close();
   await db.close();

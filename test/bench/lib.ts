@@ -58,8 +58,12 @@ export async function pgSchema(databaseUrl: string): Promise<{ url: string; drop
 }
 
 /** Starts a compiled entry point in its own process (the server must not share a core with the load generator). */
+/** The API's V8 flags as shipped (`npm start`, deploy/Dockerfile's CMD; test/deploy/node-flags.unit.spec.ts keeps them equal). */
+export const API_MAIN = 'dist/apps/registry-api/src/main.js';
+export const API_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 export async function startProcess(script: string, env: Record<string, string>, readyUrl: string, timeoutMs = 600_000): Promise<ChildProcess> {
-  const child = spawn(NODE, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(NODE, [...(script === API_MAIN ? API_NODE_FLAGS : []), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -168,6 +172,12 @@ export function median(values: number[]): number {
 }
 
 /** Resident set size of a process (VmRSS) and its peak (VmHWM), in MB, from /proc. */
+/** CPU seconds (user + system, all threads) a process has used: per request, a cost that other load on the machine does not skew. */
+export function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function rssOf(pid: number): { rssMb: number; peakMb: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -36,6 +36,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 function valueText(r: BenchRow): string {
   let text = `${fmt(r.value, r.value < 100 ? 1 : 0)} ${r.unit}`;
   if (r.latency) text += `, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms`;
+  if (r.extra?.cpuUsPerRequest !== undefined) text += `, ${fmt(Number(r.extra.cpuUsPerRequest), 1)} µs CPU/request (bare ${fmt(Number(r.extra.bareCpuUsPerRequest), 1)})`;
   if (r.extra?.warmMs !== undefined) text += `, ${fmt(Number(r.extra.warmMs), 2)} ms warm`;
   if (r.extra?.readyAfterRestartS !== undefined) text += `, ready ${fmt(Number(r.extra.readyAfterRestartS), 1)} s after restart`;
   return text;

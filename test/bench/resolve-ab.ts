@@ -2,12 +2,12 @@
  * A/B of the resolve hot path against the bench's bare Fastify route, alternating runs on one
  * seeded SQLite API (AB_MODELS × AB_VERSIONS, default 500 × 4), for quick comparisons while changing
  * the path; prints the API's RSS after start, after the index fill and after the load:
- *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_PROFILE_DIR)
+ *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_NODE_OPTIONS, AB_PROFILE_DIR)
  */
 import { join } from 'node:path';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { seedSqliteRegistry } from './fixtures.js';
-import { benchKey, benchServerEnv, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, benchKey, benchServerEnv, cpuSecondsOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 
 const dir = tempDir('ml-rab-');
 const key = await benchKey(dir);
@@ -16,11 +16,12 @@ await seedSqliteRegistry(dir, models, Number(process.env.AB_VERSIONS ?? 4));
 
 const port = 19655;
 const base = `http://127.0.0.1:${port}`;
-const extra = Object.fromEntries((process.env.AB_ENV ?? '').split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+const extra = Object.fromEntries((process.env.AB_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 // AB_PROFILE_DIR: the API writes a CPU profile there (start-up included).
 const profile: Record<string, string> = process.env.AB_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.AB_PROFILE_DIR}` } : {};
-const env = { ...(await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file })), ...profile, ...extra };
-const api = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);
+const nodeOptions: Record<string, string> = process.env.AB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.AB_NODE_OPTIONS } : {};
+const env = { ...(await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file })), ...profile, ...nodeOptions, ...extra };
+const api = await startProcess(API_MAIN, env, `${base}/health/ready`);
 console.log(`API RSS after start: ${rssOf(api.pid!).rssMb} MB`);
 const token = await key.token('reader', 'registry:read');
 const headers = { authorization: `Bearer ${token}` };
@@ -35,11 +36,6 @@ const load = (b: string, s = seconds) => wrk({ base: b, paths, connections: 64, 
 await load(base, Math.max(2, Math.ceil(models / 1000)));
 console.log(`API RSS after the index fill: ${rssOf(api.pid!).rssMb} MB`);
 await load(bareBase, 1);
-/** CPU seconds (user + system) the process has used: robust to other load on the machine, unlike req/s. */
-const cpuOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 /** CPU seconds per thread (by name), when AB_THREADS is set: where a process's CPU goes besides the main thread. */
 const threadsOf = (pid: number) => {
   const out = new Map<string, number>();
@@ -51,11 +47,11 @@ const threadsOf = (pid: number) => {
   return out;
 };
 const measured = async (b: string, pid: number) => {
-  const before = cpuOf(pid);
+  const before = cpuSecondsOf(pid);
   const threads = process.env.AB_THREADS ? threadsOf(pid) : undefined;
   const r = await load(b);
   if (threads) console.log(pid, [...threadsOf(pid)].map(([n, v]) => `${n} ${(v - (threads.get(n) ?? 0)).toFixed(2)}s`).join(', '));
-  return { ...r, cpuUsPerRequest: ((cpuOf(pid) - before) * 1e6) / r.requests };
+  return { ...r, cpuUsPerRequest: ((cpuSecondsOf(pid) - before) * 1e6) / r.requests };
 };
 for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
   const a = await measured(base, api.pid!);
@@ -65,5 +61,11 @@ for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {
   );
 }
 console.log(`API RSS after the load: ${JSON.stringify(rssOf(api.pid!))} MB`);
+console.log(`ready: ${await fetch(`${base}/health/ready`).then((r) => r.text())}`);
+if (process.env.AB_HEAP_SNAPSHOT) {
+  // With AB_NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: the API writes a heap snapshot into its working directory.
+  api.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, Number(process.env.AB_HEAP_SNAPSHOT) * 1000));
+}
 await stopProcess(bare);
 await stopProcess(api);

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { seedSqliteRegistry } from './fixtures.js';
-import { benchKey, benchServerEnv, NODE, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, API_NODE_FLAGS, benchKey, benchServerEnv, NODE, stopProcess, tempDir, wrk } from './lib.js';
 
 const PROFILE_DIR = process.env.PROFILE_DIR ?? '/tmp/model-ledger-resolve-profile';
 const dir = tempDir('ml-rprof-');
@@ -16,7 +16,7 @@ await seedSqliteRegistry(dir, 500, 4);
 const port = 19555;
 const base = `http://127.0.0.1:${port}`;
 const env = await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file });
-const child = spawn(NODE, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, 'dist/apps/registry-api/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+const child = spawn(NODE, [...API_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, API_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 for (;;) {
   const ready = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
   if (ready) break;

@@ -27,7 +27,7 @@ import { MIGRATIONS, PostgresDb, SqliteDb, migrationSql, uuidv7, type Dialect, t
 import { ModelStreamReader, Projector, SqlSnapshotStore } from '#read-models';
 import { Snapshotter } from '../../apps/registry-api/src/application/snapshotter.js';
 import { Fixture, fixtureClock, seedHistory, seedRegistry } from './fixtures.js';
-import { benchKey, benchServerEnv, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, benchKey, benchServerEnv, cpuSecondsOf, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 import { runRelayBench } from './relay.js';
 import { writeReports, type BenchRow } from './report.js';
 
@@ -88,7 +88,7 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     const env = await benchServerEnv({ kind, dir, port, keyFile: key.file, ...(schema ? { databaseUrl: schema.url } : {}) });
     const base = `http://127.0.0.1:${port}`;
     t0 = performance.now();
-    let server = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);
+    let server = await startProcess(API_MAIN, env, `${base}/health/ready`);
     const firstStart = secondsSince(t0);
     const token = await key.token('reader', 'registry:read');
     const headers = { authorization: `Bearer ${token}` };
@@ -106,16 +106,31 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     await load(`http://127.0.0.1:${port + 1}`, 1);
     const api: Awaited<ReturnType<typeof wrk>>[] = [];
     const ceiling: Awaited<ReturnType<typeof wrk>>[] = [];
+    // CPU per request beside req/s: the server's own cost, which other load on the machine does not skew.
+    const cpuPerRequest = async (b: string, pid: number) => {
+      const before = cpuSecondsOf(pid);
+      const result = await load(b);
+      return { result, us: ((cpuSecondsOf(pid) - before) * 1e6) / result.requests };
+    };
+    const apiCpu: number[] = [];
+    const bareCpu: number[] = [];
     for (let r = 0; r < REPS; r++) {
-      api.push(await load(base));
-      ceiling.push(await load(`http://127.0.0.1:${port + 1}`));
-      log(`[resolve ${kind}] rep ${r + 1}: API ${fmt(api[r].rps)} req/s p50 ${api[r].p50} p99 ${api[r].p99} ms (errors ${api[r].errors + api[r].non2xx}); bare ${fmt(ceiling[r].rps)} req/s p99 ${ceiling[r].p99} ms`);
+      const a = await cpuPerRequest(base, server.pid!);
+      const b = await cpuPerRequest(`http://127.0.0.1:${port + 1}`, bare.pid!);
+      api.push(a.result);
+      ceiling.push(b.result);
+      apiCpu.push(a.us);
+      bareCpu.push(b.us);
+      log(
+        `[resolve ${kind}] rep ${r + 1}: API ${fmt(api[r].rps)} req/s p50 ${api[r].p50} p99 ${api[r].p99} ms, ${fmt(a.us, 1)} µs CPU/request (errors ${api[r].errors + api[r].non2xx}); ` +
+          `bare ${fmt(ceiling[r].rps)} req/s p99 ${ceiling[r].p99} ms, ${fmt(b.us, 1)} µs CPU/request`,
+      );
     }
     const mem = rssOf(server.pid!);
     await stopProcess(bare);
     await stopProcess(server);
     t0 = performance.now();
-    server = await startProcess('dist/apps/registry-api/src/main.js', env, `${base}/health/ready`);
+    server = await startProcess(API_MAIN, env, `${base}/health/ready`);
     const restart = secondsSince(t0);
     await stopProcess(server);
 
@@ -137,6 +152,7 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
       met: ratio >= 0.6 && p99 <= p99Limit,
       latency: { p50: median(api.map((a) => a.p50)), p90: median(api.map((a) => a.p90)), p99, bareP50: median(ceiling.map((a) => a.p50)), bareP99 },
       errors: api.reduce((s, a) => s + a.errors + a.non2xx, 0),
+      extra: { cpuUsPerRequest: median(apiCpu), bareCpuUsPerRequest: median(bareCpu) },
     });
     rows.push({
       id: `memory-${kind}`,
