@@ -81,6 +81,21 @@ export async function startProcess(script: string, env: Record<string, string>, 
   }
 }
 
+/**
+ * Waits until the API's read models hold every event (`/health/ready` reports projection lag 0):
+ * ready means "serving", and a first start on a seeded store still projects in the background,
+ * when every resolve is a miss.
+ */
+export async function waitCaughtUp(base: string, timeoutMs = 600_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const ready = (await fetch(`${base}/health/ready`).then((r) => r.json())) as { checks?: { projections?: { lag?: number } } };
+    if (ready.checks?.projections?.lag === 0) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`read models still behind after ${timeoutMs} ms: ${JSON.stringify(ready)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   await new Promise<void>((resolve) => {

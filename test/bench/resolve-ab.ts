@@ -2,12 +2,12 @@
  * A/B of the resolve hot path against the bench's bare Fastify route, alternating runs on one
  * seeded SQLite API (AB_MODELS × AB_VERSIONS, default 500 × 4), for quick comparisons while changing
  * the path; prints the API's RSS after start, after the index fill and after the load:
- *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_NODE_OPTIONS, AB_PROFILE_DIR)
+ *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_NODE_OPTIONS, AB_PROFILE_DIR, AB_RESTART)
  */
 import { join } from 'node:path';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { seedSqliteRegistry } from './fixtures.js';
-import { API_MAIN, benchKey, benchServerEnv, cpuSecondsOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 
 const dir = tempDir('ml-rab-');
 const key = await benchKey(dir);
@@ -21,7 +21,15 @@ const extra = Object.fromEntries((process.env.AB_ENV ?? '').split(' ').filter(Bo
 const profile: Record<string, string> = process.env.AB_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.AB_PROFILE_DIR}` } : {};
 const nodeOptions: Record<string, string> = process.env.AB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.AB_NODE_OPTIONS } : {};
 const env = { ...(await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file })), ...profile, ...nodeOptions, ...extra };
-const api = await startProcess(API_MAIN, env, `${base}/health/ready`);
+let api = await startProcess(API_MAIN, env, `${base}/health/ready`);
+console.log(`API caught up ${(await waitCaughtUp(base)).toFixed(1)} s after ready`);
+if (process.env.AB_RESTART) {
+  // Measure a restarted API (read models already caught up) rather than the first start.
+  console.log(`API RSS after the first start: ${rssOf(api.pid!).rssMb} MB`);
+  await stopProcess(api);
+  api = await startProcess(API_MAIN, env, `${base}/health/ready`);
+  await waitCaughtUp(base);
+}
 console.log(`API RSS after start: ${rssOf(api.pid!).rssMb} MB`);
 const token = await key.token('reader', 'registry:read');
 const headers = { authorization: `Bearer ${token}` };

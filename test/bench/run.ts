@@ -27,7 +27,7 @@ import { MIGRATIONS, PostgresDb, SqliteDb, migrationSql, uuidv7, type Dialect, t
 import { ModelStreamReader, Projector, SqlSnapshotStore } from '#read-models';
 import { Snapshotter } from '../../apps/registry-api/src/application/snapshotter.js';
 import { Fixture, fixtureClock, seedHistory, seedRegistry } from './fixtures.js';
-import { API_MAIN, benchKey, benchServerEnv, cpuSecondsOf, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 import { runRelayBench } from './relay.js';
 import { writeReports, type BenchRow } from './report.js';
 
@@ -89,6 +89,7 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     const base = `http://127.0.0.1:${port}`;
     t0 = performance.now();
     let server = await startProcess(API_MAIN, env, `${base}/health/ready`);
+    await waitCaughtUp(base);
     const firstStart = secondsSince(t0);
     const token = await key.token('reader', 'registry:read');
     const headers = { authorization: `Bearer ${token}` };
