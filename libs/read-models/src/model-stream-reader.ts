@@ -57,8 +57,15 @@ export const SNAPSHOT_EVERY = 1000;
  * `ModelState` change what a revision folds to: rows of another format are ignored and rewritten.
  */
 export const SNAPSHOT_FORMAT = 1;
-const SNAPSHOT_STREAMS = 256;
-const RECENT_ANSWERS = 64;
+/** Defaults of the in-process caches (ModelStreamReader's `cache` option). */
+export const READER_CACHE_DEFAULTS = { snapshots: 256, answers: 64 } as const;
+
+export interface ReaderCacheOptions {
+  /** Snapshots (folded states) kept in process, over all streams; least recently used streams go first. */
+  snapshots?: number;
+  /** Recent answers (state at a stream revision) kept in process, least recently used first. */
+  answers?: number;
+}
 
 /**
  * The one reader of model streams, for the command path (a model's current state on a cold
@@ -73,15 +80,26 @@ const RECENT_ANSWERS = 64;
  * position).
  */
 export class ModelStreamReader {
+  /** By stream, oldest first; the Map's order is the streams' recency (least recent first). */
   private readonly snapshots = new Map<string, StreamState[]>();
-  /** The last states answered, by stream and revision. */
+  private snapshotCount = 0;
+  /** The last states answered, by stream and revision (least recent first). */
   private readonly answers = new Map<string, StreamState>();
+  private readonly limits: Required<ReaderCacheOptions>;
 
   constructor(
     private readonly store: EventStore,
     private readonly cutter: StreamCutter,
     private readonly persisted?: SnapshotStore,
-  ) {}
+    cache: ReaderCacheOptions = {},
+  ) {
+    this.limits = { ...READER_CACHE_DEFAULTS, ...cache };
+  }
+
+  /** What the in-process caches hold now (for tests and metrics). */
+  cached(): { snapshots: number; streams: number; answers: number } {
+    return { snapshots: this.snapshotCount, streams: this.snapshots.size, answers: this.answers.size };
+  }
 
   /** The stream's events up to the cut, oldest first (for questions that need the history). */
   async events(model: string, cut?: Cut): Promise<RecordedEvent[]> {
@@ -100,9 +118,18 @@ export class ModelStreamReader {
     // The state at a revision never changes (events are immutable): a repeated question is one lookup.
     const answerKey = `${stream}\u0000${last.revision}`;
     const known = this.answers.get(answerKey);
-    if (known) return known;
+    if (known) {
+      this.answers.delete(answerKey);
+      this.answers.set(answerKey, known);
+      return known;
+    }
     let base: StreamState | undefined;
-    for (const s of this.snapshots.get(stream) ?? []) if (s.position <= last.position) base = s;
+    const held = this.snapshots.get(stream);
+    if (held) {
+      this.snapshots.delete(stream);
+      this.snapshots.set(stream, held);
+      for (const s of held) if (s.position <= last.position) base = s;
+    }
     if (this.persisted && (!base || last.revision - base.revision >= SNAPSHOT_EVERY)) {
       const stored = await this.persisted.latest<PersistedSnapshot>(stream, last.position).catch(() => undefined);
       // A row written by a build that folds differently is not this build's answer: ignored (and overwritten).
@@ -126,7 +153,7 @@ export class ModelStreamReader {
     const lastEvent = tail.length ? summarise(tail[tail.length - 1]) : base!.lastEvent;
     const answer: StreamState = { state, lastEvent, revision: last.revision, position: last.position };
     this.answers.set(answerKey, answer);
-    if (this.answers.size > RECENT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+    while (this.answers.size > this.limits.answers) this.answers.delete(this.answers.keys().next().value!);
     return answer;
   }
 
@@ -137,14 +164,27 @@ export class ModelStreamReader {
         .save(stream, snap.revision, snap.position, { format: SNAPSHOT_FORMAT, state: snap.state, lastEvent: snap.lastEvent } satisfies PersistedSnapshot)
         .catch(() => undefined);
     }
+    if (this.limits.snapshots <= 0) return;
     let list = this.snapshots.get(stream);
     if (!list) {
-      if (this.snapshots.size >= SNAPSHOT_STREAMS) this.snapshots.delete(this.snapshots.keys().next().value!);
       list = [];
       this.snapshots.set(stream, list);
     }
     if (list.some((s) => s.revision === snap.revision)) return;
     list.push(snap);
     list.sort((a, b) => a.position - b.position);
+    this.snapshotCount++;
+    // Over the cap: the least recently used streams' snapshots go first; within the stream being
+    // remembered, its oldest (a later question folds from the persisted copy, or from further back).
+    for (const [other, states] of this.snapshots) {
+      if (this.snapshotCount <= this.limits.snapshots) break;
+      if (other === stream) continue;
+      this.snapshots.delete(other);
+      this.snapshotCount -= states.length;
+    }
+    while (this.snapshotCount > this.limits.snapshots && list.length > 0) {
+      list.shift();
+      this.snapshotCount--;
+    }
   }
 }

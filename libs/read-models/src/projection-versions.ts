@@ -1,6 +1,6 @@
 import type { Dialect, SqlDb, SqlTx } from '#persistence';
 import type { EventStore, RecordedEvent } from '#event-store';
-import { ALL_PROJECTIONS, BatchRows, storedProjectionVersions, type Projection } from './projector.js';
+import { ALL_PROJECTIONS, BatchRows, preloadReads, storedProjectionVersions, type Projection } from './projector.js';
 import { tableDdl, type ProjectionTable } from './tables.js';
 
 export interface ProjectionRebuild {
@@ -27,6 +27,8 @@ export const shadowTable = (table: ProjectionTable, version: number) => `rm_${ta
 
 async function applyInto(tx: SqlTx, dialect: Dialect, projection: Projection, version: number, events: readonly RecordedEvent[]): Promise<void> {
   const rows = new BatchRows(tx, (t) => shadowTable(t, version), dialect);
+  // Only this rebuild writes the shadows (under its lock): rows loaded together stay current.
+  await preloadReads(rows, [{ projection, after: 0 }], events);
   for (const e of events) await projection.apply(rows, e);
   await rows.flush();
 }

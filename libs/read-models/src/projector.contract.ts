@@ -80,6 +80,10 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     await fx.store.append('model-m1', [ev('VersionRegistered', { version: '2.0.0', artifact: { uri: 'u', digest: digest(999), format: 'onnx' }, metrics: {}, params: {}, lineage: {}, tags: {} })], {
       expectedRevision: 7,
     });
+    // A field the version was registered without, set later: stored alike whether or not it was set in the registration's batch.
+    await fx.store.append('model-m1', [ev('VersionDescriptionUpdated', { version: '2.0.0', description: 'later' }), ev('VersionRejected', { version: '2.0.0', comment: 'no' })], {
+      expectedRevision: 8,
+    });
     await createReadModelTables(fx.db, 'rb_');
     await new Projector(fx.db, fx.store, { batchSize: 1 }).catchUp();
     await new Projector(fx.db, fx.store, { batchSize: 1000, prefix: 'rb_' }).catchUp();
@@ -87,6 +91,30 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
       const live = await fx.db.query(`SELECT * FROM rm_${table} ORDER BY ${order}`);
       expect(live.length).toBeGreaterThan(0);
       expect(await fx.db.query(`SELECT * FROM rb_${table} ORDER BY ${order}`)).toEqual(live);
+    }
+  });
+
+  test('another projector moving ahead while a page is read ahead: nothing is applied twice, and the rows are the same as one pass', async () => {
+    await seed(fx.store, 6);
+    const head = await fx.store.headPosition();
+    const other = new Projector(fx.db, fx.store, { batchSize: 7 });
+    let reads = 0;
+    // The second read is the page read ahead during the first batch: the other projector runs to the head before it answers.
+    const store: EventStore = Object.create(fx.store);
+    store.readAll = async (options) => {
+      if (++reads === 2) await other.catchUp();
+      return fx.store.readAll(options);
+    };
+    const reached = await new Projector(fx.db, store, { batchSize: 5 }).catchUp();
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(reached).toBe(head);
+    const audit = await fx.db.query<{ position: number }>('SELECT position FROM rm_audit ORDER BY position');
+    expect(audit.map((r) => Number(r.position))).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    expect((await fx.db.query<{ position: number }>('SELECT position FROM rm_checkpoints')).map((r) => Number(r.position))).toEqual([head, head, head]);
+    await createReadModelTables(fx.db, 'rb_');
+    await new Projector(fx.db, fx.store, { batchSize: 1000, prefix: 'rb_' }).catchUp();
+    for (const [table, order] of [['models', 'name'], ['versions', 'model, version'], ['aliases', 'model, alias'], ['approval_queue', 'model, version']]) {
+      expect(await fx.db.query(`SELECT * FROM rm_${table} ORDER BY ${order}`)).toEqual(await fx.db.query(`SELECT * FROM rb_${table} ORDER BY ${order}`));
     }
   });
 

@@ -3,10 +3,12 @@ import type { EventStore, RecordedEvent } from '#event-store';
 import {
   aliasChange,
   auditRow,
-  evolveModelRow,
+  evolveModelWork,
   evolveQueueRow,
-  evolveVersionRow,
+  evolveVersionWork,
+  modelCodec,
   modelOf,
+  versionCodec,
   versionOf,
   type AliasRow,
   type AuditRow,
@@ -47,8 +49,26 @@ export const prefixed =
  * else go to the database once per row; writes are kept and flushed as multi-row upserts at the
  * end of the batch, inside the batch transaction.
  */
+/** How a projection keeps a row in the shape it evolves for the rest of a batch. */
+export interface RowCodec<R, W> {
+  decode(row: R): W;
+  encode(work: W): R;
+}
+
+const keyId = (key: string[]): string => (key.length === 1 ? key[0] : key.length === 2 ? `${key[0]}\u0000${key[1]}` : key.join('\u0000'));
+
+interface BatchRow {
+  table: DocTable;
+  key: string[];
+  /** The row; with `codec`, the row in its working shape. `null`: absent (or to be deleted). */
+  value: unknown;
+  dirty: boolean;
+  codec?: RowCodec<unknown, unknown>;
+}
+
 export class BatchRows {
-  private readonly rows = new Map<string, { table: DocTable; key: string[]; value: unknown; dirty: boolean }>();
+  /** Per table, by key (its parts joined by NUL, which names never contain). */
+  private readonly rows = new Map<DocTable, Map<string, BatchRow>>(Object.keys(TABLES).map((t) => [t as DocTable, new Map()]));
   private readonly audit: AuditRow[] = [];
 
   constructor(
@@ -59,14 +79,33 @@ export class BatchRows {
   ) {}
 
   async get<T>(table: DocTable, key: string[]): Promise<T | undefined> {
-    const id = `${table}\u0000${key.join('\u0000')}`;
-    const cached = this.rows.get(id);
-    if (cached) return (cached.value ?? undefined) as T | undefined;
+    const entry = await this.entry(table, key);
+    if (entry.value === null) return undefined;
+    return (entry.codec ? entry.codec.encode(entry.value) : entry.value) as T;
+  }
+
+  /** The row in the shape `codec` decodes it to, decoded once for the batch (its owner then keeps it with `putWork`). */
+  async getWork<R, W>(table: DocTable, key: string[], codec: RowCodec<R, W>): Promise<W | undefined> {
+    const entry = await this.entry(table, key);
+    if (entry.value === null) return undefined;
+    if (entry.codec !== codec) {
+      const row = entry.codec ? entry.codec.encode(entry.value) : entry.value;
+      entry.value = codec.decode(row as R);
+      entry.codec = codec as RowCodec<unknown, unknown>;
+    }
+    return entry.value as W;
+  }
+
+  private async entry(table: DocTable, key: string[]): Promise<BatchRow> {
+    const rows = this.rows.get(table)!;
+    const id = keyId(key);
+    const cached = rows.get(id);
+    if (cached) return cached;
     const where = TABLES[table].keys.map((k) => `${k} = ?`).join(' AND ');
     const [row] = await this.tx.query<{ doc: string }>(`SELECT doc FROM ${this.names(table)} WHERE ${where}`, key);
-    const value = row ? (JSON.parse(row.doc) as T) : null;
-    this.rows.set(id, { table, key, value, dirty: false });
-    return value ?? undefined;
+    const entry: BatchRow = { table, key, value: row ? JSON.parse(row.doc) : null, dirty: false };
+    rows.set(id, entry);
+    return entry;
   }
 
   /**
@@ -75,10 +114,11 @@ export class BatchRows {
    */
   async preload(table: DocTable, keys: string[][]): Promise<void> {
     const spec = TABLES[table];
+    const rows = this.rows.get(table)!;
     const seen = new Set<string>();
     const wanted = keys.filter((k) => {
-      const id = `${table}\u0000${k.join('\u0000')}`;
-      if (this.rows.has(id) || seen.has(id)) return false;
+      const id = keyId(k);
+      if (rows.has(id) || seen.has(id)) return false;
       seen.add(id);
       return true;
     });
@@ -89,17 +129,22 @@ export class BatchRows {
           ? `${spec.keys[0]} IN (${chunk.map(() => '?').join(', ')})`
           : `(${spec.keys.join(', ')}) IN (VALUES ${chunk.map(() => `(${spec.keys.map(() => '?').join(', ')})`).join(', ')})`;
       const found = await this.tx.query<Record<string, string>>(`SELECT ${spec.keys.join(', ')}, doc FROM ${this.names(table)} WHERE ${where}`, chunk.flat());
-      for (const key of chunk) this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value: null, dirty: false });
+      for (const key of chunk) rows.set(keyId(key), { table, key, value: null, dirty: false });
       for (const r of found) {
         const key = spec.keys.map((k) => r[k]);
-        this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value: JSON.parse(r.doc), dirty: false });
+        rows.set(keyId(key), { table, key, value: JSON.parse(r.doc), dirty: false });
       }
     }
   }
 
   /** `null` deletes the row. */
   put<T>(table: DocTable, key: string[], value: T | null): void {
-    this.rows.set(`${table}\u0000${key.join('\u0000')}`, { table, key, value, dirty: true });
+    this.rows.get(table)!.set(keyId(key), { table, key, value, dirty: true });
+  }
+
+  /** Keeps the row in its working shape; encoded once, when the batch is flushed. */
+  putWork<R, W>(table: DocTable, key: string[], work: W, codec: RowCodec<R, W>): void {
+    this.rows.get(table)!.set(keyId(key), { table, key, value: work, dirty: true, codec: codec as RowCodec<unknown, unknown> });
   }
 
   addAudit(row: AuditRow): void {
@@ -109,7 +154,7 @@ export class BatchRows {
   async flush(): Promise<void> {
     for (const table of Object.keys(TABLES) as DocTable[]) {
       const spec = TABLES[table];
-      const dirty = [...this.rows.values()].filter((r) => r.dirty && r.table === table);
+      const dirty = [...this.rows.get(table)!.values()].filter((r) => r.dirty);
       for (const gone of dirty.filter((r) => r.value === null)) {
         await this.tx.run(`DELETE FROM ${this.names(table)} WHERE ${spec.keys.map((k) => `${k} = ?`).join(' AND ')}`, gone.key);
       }
@@ -117,7 +162,10 @@ export class BatchRows {
       if (upserts.length === 0) continue;
       const cols = [...spec.keys, ...spec.names, 'doc'];
       const update = [...spec.names, 'doc'].map((c) => `${c} = excluded.${c}`).join(', ');
-      const values = upserts.map((r) => [...r.key, ...(spec.columns as (row: unknown) => SqlValue[])(r.value), JSON.stringify(r.value)]);
+      const values = upserts.map((r) => {
+        const row = r.codec ? r.codec.encode(r.value) : r.value;
+        return [...r.key, ...(spec.columns as (row: unknown) => SqlValue[])(row), JSON.stringify(row)];
+      });
       await this.insertRows(this.names(table), cols, values, ` ON CONFLICT (${spec.keys.join(', ')}) DO UPDATE SET ${update}`);
     }
     await this.insertRows(
@@ -149,6 +197,23 @@ export class BatchRows {
   }
 }
 
+/** Preloads the rows the projections will read for the events after their checkpoint (`after`). */
+export async function preloadReads(rows: BatchRows, projections: { projection: Projection; after: number }[], events: readonly RecordedEvent[]): Promise<void> {
+  const reads = new Map<DocTable, string[][]>();
+  for (const { projection, after } of projections) {
+    if (!projection.reads) continue;
+    for (const e of events) {
+      if (e.position <= after) continue;
+      for (const r of projection.reads(e)) {
+        const keys = reads.get(r.table);
+        if (keys) keys.push(r.key);
+        else reads.set(r.table, [r.key]);
+      }
+    }
+  }
+  for (const [table, keys] of reads) await rows.preload(table, keys);
+}
+
 /**
  * A projection turns one event into row changes; rows come from and go to the batch. It owns
  * `tables` (no other projection writes them). Bump `version` whenever the rows it would build
@@ -168,7 +233,8 @@ export const registryProjection: Projection = {
   name: 'registry',
   // 2: version rows carry updatedAt and mlflowVersion, model rows the MLflow tombstone.
   // 3: model and version rows are mapped from the domain's evolveModelHeader / evolveVersion (same facts, other field order).
-  version: 3,
+  // 4: a version field set after registration (a description) is stored in the same place whatever the batch boundaries.
+  version: 4,
   tables: ['models', 'versions', 'aliases'],
   reads(e) {
     const model = modelOf(e);
@@ -179,14 +245,14 @@ export const registryProjection: Projection = {
   async apply(rows, e) {
     const model = modelOf(e);
     if (!model) return;
-    const before = await rows.get<ModelRow>('models', [model]);
-    const after = evolveModelRow(before, e);
-    if (after) rows.put('models', [model], after);
+    const before = await rows.getWork('models', [model], modelCodec);
+    const after = evolveModelWork(before, e);
+    if (after) rows.putWork('models', [model], after, modelCodec);
     const version = versionOf(e);
     if (version) {
-      const vBefore = await rows.get<VersionRow>('versions', [model, version]);
-      const vAfter = evolveVersionRow(vBefore, e, after?.versionCount);
-      if (vAfter && vAfter !== vBefore) rows.put('versions', [model, version], vAfter);
+      const vBefore = await rows.getWork('versions', [model, version], versionCodec);
+      const vAfter = evolveVersionWork(vBefore, e, after ? (after.header.registeredCount ?? 0) : undefined);
+      if (vAfter && vAfter !== vBefore) rows.putWork('versions', [model, version], vAfter, versionCodec);
     }
     const alias = aliasChange(e);
     if (alias) rows.put('aliases', [model, alias.alias], alias.row);
@@ -229,6 +295,13 @@ export interface ProjectorStatus {
   lastProgressAt: number;
   lastError?: string;
 }
+
+/**
+ * Events per projection batch (one transaction). PostgreSQL pays about ten round trips per batch
+ * whatever its size (measured: 2,000 cost a quarter less CPU per event, server and client, than
+ * 500); SQLite has no round trips, and a longer batch holds its one writer longer.
+ */
+export const DEFAULT_BATCH_SIZE: Record<Dialect, number> = { sqlite: 500, postgres: 2000 };
 
 /** Projections count as stalled when they are behind and have not moved for this long. */
 export const PROJECTION_STALL_MS = 30_000;
@@ -311,20 +384,33 @@ export class Projector {
     if (until !== undefined && this.position >= until) return Promise.resolve(this.position);
     return this.mutex.run(async () => {
       if (until !== undefined && this.position >= until) return this.position;
-      const batchSize = this.options.batchSize ?? 500;
+      const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE[this.db.dialect];
+      let from = await this.checkpoint();
+      let ahead: Promise<RecordedEvent[]> | undefined;
       for (;;) {
-        const from = await this.checkpoint();
-        const events = await this.store.readAll({ fromPosition: from, limit: batchSize });
+        const events = await (ahead ?? this.store.readAll({ fromPosition: from, limit: batchSize }));
+        ahead = undefined;
         if (events.length === 0) {
           this.position = from;
           this.lastProgressAt = Date.now();
           return from;
+        }
+        const last = events[events.length - 1].position;
+        // Read the next page while this one is written: on PostgreSQL the read (a pool connection)
+        // and the batch's writes (the transaction's) overlap. Never awaited unhandled: a failed
+        // batch drops it.
+        if (events.length === batchSize) {
+          ahead = this.store.readAll({ fromPosition: last, limit: batchSize });
+          ahead.catch(() => undefined);
         }
         this.position = await this.applyBatch(events);
         this.lastProgressAt = Date.now();
         this.lastError = undefined;
         onProgress?.(this.position);
         if (events.length < batchSize && (until === undefined || this.position >= until)) return this.position;
+        // Past the page: another process projected further meanwhile; the page read ahead is stale.
+        if (this.position !== last) ahead = undefined;
+        from = this.position;
       }
     });
   }
@@ -339,31 +425,28 @@ export class Projector {
       const current = this.projections.filter((projection) => (stored.get(projection.name) ?? 1) <= projection.version);
       for (const projection of this.projections) if (!current.includes(projection)) this.retired.add(projection.name);
       // Checkpoints first: once they are locked (FOR UPDATE) no other process can change these
-      // projections' rows, so what is loaded next stays current for the whole batch.
+      // projections' rows, so what is loaded next stays current for the whole batch. One statement
+      // each for create-if-missing and lock-and-read (a round trip each on PostgreSQL).
       const from = new Map<Projection, number>();
-      for (const projection of current) {
-        await tx.run(`INSERT INTO ${p}checkpoints (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING`, [projection.name]);
-        const [{ position }] = await tx.query<{ position: number }>(`SELECT position FROM ${p}checkpoints WHERE projection = ?${forUpdate}`, [
-          projection.name,
-        ]);
-        from.set(projection, Number(position));
+      if (current.length > 0) {
+        const names = current.map((projection) => projection.name);
+        const marks = names.map(() => '?').join(', ');
+        await tx.run(`INSERT INTO ${p}checkpoints (projection, position) VALUES ${names.map(() => '(?, 0)').join(', ')} ON CONFLICT (projection) DO NOTHING`, names);
+        const locked = await tx.query<{ projection: string; position: number }>(
+          `SELECT projection, position FROM ${p}checkpoints WHERE projection IN (${marks})${forUpdate}`,
+          names,
+        );
+        const at = new Map(locked.map((r) => [r.projection, Number(r.position)]));
+        for (const projection of current) from.set(projection, at.get(projection.name)!);
       }
       // The rows the batch will read, in a few multi-row queries (else one round trip per row).
-      const reads = new Map<DocTable, string[][]>();
-      for (const projection of current) {
-        if (!projection.reads) continue;
-        const at = from.get(projection)!;
-        for (const e of events) {
-          if (e.position <= at) continue;
-          for (const r of projection.reads(e)) {
-            const keys = reads.get(r.table);
-            if (keys) keys.push(r.key);
-            else reads.set(r.table, [r.key]);
-          }
-        }
-      }
-      for (const [table, keys] of reads) await rows.preload(table, keys);
+      await preloadReads(
+        rows,
+        current.map((projection) => ({ projection, after: from.get(projection)! })),
+        events,
+      );
       let reached = Number.POSITIVE_INFINITY;
+      const moved: [string, number][] = [];
       for (const projection of current) {
         let at = from.get(projection)!;
         for (const e of events) {
@@ -371,8 +454,14 @@ export class Projector {
           await projection.apply(rows, e);
           at = e.position;
         }
-        await tx.run(`UPDATE ${p}checkpoints SET position = ? WHERE projection = ?`, [at, projection.name]);
+        if (at !== from.get(projection)) moved.push([projection.name, at]);
         reached = Math.min(reached, at);
+      }
+      if (moved.length > 0) {
+        await tx.run(
+          `UPDATE ${p}checkpoints SET position = CASE projection ${moved.map(() => 'WHEN ? THEN ?').join(' ')} ELSE position END WHERE projection IN (${moved.map(() => '?').join(', ')})`,
+          [...moved.flat(), ...moved.map(([name]) => name)],
+        );
       }
       await rows.flush();
       return reached === Number.POSITIVE_INFINITY ? events[events.length - 1].position : reached;

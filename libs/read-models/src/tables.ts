@@ -12,7 +12,13 @@ export type ProjectionTable = 'models' | 'versions' | 'aliases' | 'approval_queu
  * rebuilds its tables from this DDL into shadow tables and swaps them in (projection-versions.ts).
  * Index names derive from the physical name, so a shadow's indexes never collide with the live ones.
  */
-export function tableDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect): string {
+export function tableDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect, options: { secondaryIndexes?: boolean } = {}): string {
+  const ddl = tableAndIndexesDdl(table, name, dialect);
+  // Secondary indexes serve the queries only; a table nobody queries (a rebuild compared by key) is filled faster without them.
+  return options.secondaryIndexes === false ? ddl.replace(/\nCREATE INDEX [^\n]*/g, '') : ddl;
+}
+
+function tableAndIndexesDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect): string {
   // "C" collation makes name ordering and prefix ranges byte-wise on PostgreSQL, as on SQLite.
   const text = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
   switch (table) {
@@ -77,13 +83,13 @@ CREATE INDEX IF NOT EXISTS ${name}_by_time ON ${name} (recorded_at, position);`;
 
 export const READ_MODEL_TABLES = ['models', 'versions', 'aliases', 'approval_queue', 'audit', 'checkpoints'] as const;
 
-export function readModelDdl(prefix: TablePrefix, dialect: Dialect): string {
-  return READ_MODEL_TABLES.map((t) => tableDdl(t, `${prefix}${t}`, dialect)).join('\n');
+export function readModelDdl(prefix: TablePrefix, dialect: Dialect, options: { secondaryIndexes?: boolean } = {}): string {
+  return READ_MODEL_TABLES.map((t) => tableDdl(t, `${prefix}${t}`, dialect, options)).join('\n');
 }
 
 /** For the throw-away `rb_` tables of rebuild-and-compare; the live `rm_` tables come from the migrations. */
-export async function createReadModelTables(db: SqlDb, prefix: TablePrefix): Promise<void> {
-  await db.exec(readModelDdl(prefix, db.dialect));
+export async function createReadModelTables(db: SqlDb, prefix: TablePrefix, options: { secondaryIndexes?: boolean } = {}): Promise<void> {
+  await db.exec(readModelDdl(prefix, db.dialect, options));
 }
 
 export async function dropReadModelTables(db: SqlDb, prefix: TablePrefix): Promise<void> {
