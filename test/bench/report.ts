@@ -38,6 +38,7 @@ function valueText(r: BenchRow): string {
   if (r.latency) text += `, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms`;
   if (r.extra?.cpuUsPerRequest !== undefined) text += `, ${fmt(Number(r.extra.cpuUsPerRequest), 1)} µs CPU/request (bare ${fmt(Number(r.extra.bareCpuUsPerRequest), 1)})`;
   if (r.extra?.warmMs !== undefined) text += `, ${fmt(Number(r.extra.warmMs), 2)} ms warm`;
+  if (r.extra?.firstStartPeakMb !== undefined) text += ` (first start, projecting every event then serving: ${fmt(Number(r.extra.firstStartPeakMb))} MB peak)`;
   if (r.extra?.readyAfterRestartS !== undefined) text += `, ready ${fmt(Number(r.extra.readyAfterRestartS), 1)} s after restart`;
   return text;
 }

@@ -133,6 +133,12 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     t0 = performance.now();
     server = await startProcess(API_MAIN, env, `${base}/health/ready`);
     const restart = secondsSince(t0);
+    // The steady state: a restarted API (read models already projected) serving the same load. The
+    // first start's peak above also holds projecting every event, a one-time cost of a fresh replica.
+    await load(base, Math.max(2, Math.ceil(SIZES.models / 1000)));
+    await load(base);
+    const serving = rssOf(server.pid!);
+    log(`[resolve ${kind}] memory: first start (projecting ${fmt(events)} events, then serving) peak ${fmt(mem.peakMb)} MB; restarted and serving: RSS ${fmt(serving.rssMb)} MB, peak ${fmt(serving.peakMb)} MB; ready ${fmt(restart, 1)} s after restart`);
     await stopProcess(server);
 
     const ratios = api.map((a, i) => a.rps / ceiling[i].rps);
@@ -157,12 +163,12 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     });
     rows.push({
       id: `memory-${kind}`,
-      path: `API memory serving the resolve load (${fmt(events)} events, ${kind}); ready after a restart`,
-      value: mem.peakMb,
+      path: `API memory serving the resolve load (${fmt(events)} events, ${kind}), restarted; ready after a restart`,
+      value: serving.peakMb,
       unit: 'MB peak RSS',
       target: 'RSS ≤ 256 MB; ready ≤ 5 s after a restart',
-      met: mem.peakMb <= 256 && restart <= 5,
-      extra: { rssMb: mem.rssMb, readyAfterRestartS: restart, firstStartIncludingProjectionS: firstStart },
+      met: serving.peakMb <= 256 && restart <= 5,
+      extra: { rssMb: serving.rssMb, firstStartPeakMb: mem.peakMb, readyAfterRestartS: restart, firstStartIncludingProjectionS: firstStart },
     });
   } finally {
     await schema?.drop();
