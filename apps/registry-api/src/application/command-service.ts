@@ -34,6 +34,8 @@ export interface CommandResult {
 const MAX_ATTEMPTS = 5;
 /** Warm-up before readiness: the model streams written by the last WARM_EVENTS events, at most WARM_STREAMS of them. */
 const WARM_EVENTS = 5000;
+/** Most model states kept by the command path. */
+export const COMMAND_CACHE_MODELS = 1000;
 const WARM_STREAMS = 200;
 
 export interface WarmupStatus {
@@ -175,8 +177,11 @@ export class CommandService implements OnApplicationBootstrap {
     // One fold over everything new: linear in what is new.
     const state = fresh.length ? fold(base, fresh.map(toModelEvent)) : base;
     const position = fresh.length ? fresh[fresh.length - 1].position : (cached?.position ?? 0);
-    if (this.cache.size > 5000) this.cache.clear();
+    // Least recently used out: a model's state with its versions is tens of kilobytes, so a registry
+    // with many active models is held to a bounded memory, and a miss costs one snapshot read.
+    this.cache.delete(stream);
     this.cache.set(stream, { state, position });
+    if (this.cache.size > COMMAND_CACHE_MODELS) this.cache.delete(this.cache.keys().next().value!);
     return { state, position };
   }
 }
