@@ -22,6 +22,12 @@ export interface SnapshotStore {
   /** Position up to which the snapshotter has followed the store (0: never ran). */
   checkpoint(): Promise<number>;
   setCheckpoint(position: number): Promise<void>;
+  /**
+   * The events after position `after` and up to `upTo` that end a run of `every` revisions of their
+   * stream (revision + 1 a multiple of `every`), oldest first: where snapshots are due. Answered
+   * from the events' positions and revisions alone, so following a large store decodes no event.
+   */
+  due(after: number, upTo: number, every: number): Promise<{ stream: string; revision: number; position: number }[]>;
 }
 
 /**
@@ -51,6 +57,14 @@ export class SqlSnapshotStore implements SnapshotStore {
   async checkpoint(): Promise<number> {
     const [row] = await this.db.query<{ position: number }>('SELECT position FROM model_snapshots WHERE stream = ? AND revision = -1', [CHECKPOINT_STREAM]);
     return row ? Number(row.position) : 0;
+  }
+
+  async due(after: number, upTo: number, every: number): Promise<{ stream: string; revision: number; position: number }[]> {
+    const rows = await this.db.query<{ stream: string; revision: number; position: number }>(
+      'SELECT stream, revision, position FROM events WHERE position > ? AND position <= ? AND (revision + 1) % ? = 0 ORDER BY position',
+      [after, upTo, every],
+    );
+    return rows.map((r) => ({ stream: r.stream, revision: Number(r.revision), position: Number(r.position) }));
   }
 
   async setCheckpoint(position: number): Promise<void> {

@@ -126,6 +126,29 @@ describe('AuditHistory.stateAt with snapshots', () => {
     expect(rows.map((r) => Number(r.revision))).toEqual([999, 1999]);
   });
 
+  test('catching up, the snapshotter reads only the streams whose snapshots are due, never the whole store', async () => {
+    await db.run('DELETE FROM model_snapshots');
+    const persisted = new SqlSnapshotStore(db);
+    const readStreams: string[] = [];
+    const watched = Object.create(store) as SqliteEventStore;
+    watched.readAll = async () => {
+      throw new Error('the snapshotter read the whole store');
+    };
+    watched.readStream = async (stream, options) => {
+      readStreams.push(stream);
+      return store.readStream(stream, options);
+    };
+    const snapshotter = new Snapshotter(watched, new ModelStreamReader(watched, store, persisted), persisted);
+    await snapshotter.onApplicationBootstrap();
+    const head = await store.headPosition();
+    for (let i = 0; i < 500 && (await persisted.checkpoint()) < head; i++) await new Promise((r) => setTimeout(r, 10));
+    await snapshotter.onApplicationShutdown();
+    expect(await persisted.checkpoint()).toBe(head);
+    expect(new Set(readStreams)).toEqual(new Set(['model-m']));
+    const rows = await db.query<{ revision: number }>("SELECT revision FROM model_snapshots WHERE stream = 'model-m' ORDER BY revision");
+    expect(rows.map((r) => Number(r.revision))).toEqual([999, 1999]);
+  });
+
   test('a repeated question is answered without reading the stream again, and a later cut is not confused with it', async () => {
     let reads = 0;
     const counting = Object.create(store) as SqliteEventStore;
