@@ -54,11 +54,18 @@ const threadsOf = (pid: number) => {
   }
   return out;
 };
+const userSystem = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
+};
 const measured = async (b: string, pid: number) => {
+  const split = userSystem(pid);
   const before = cpuSecondsOf(pid);
   const threads = process.env.AB_THREADS ? threadsOf(pid) : undefined;
   const r = await load(b);
   if (threads) console.log(pid, [...threadsOf(pid)].map(([n, v]) => `${n} ${(v - (threads.get(n) ?? 0)).toFixed(2)}s`).join(', '));
+  const [u, sys] = userSystem(pid);
+  console.log(`  pid ${pid}: user ${fmt(((u - split[0]) * 1e6) / r.requests, 1)} µs/request, system ${fmt(((sys - split[1]) * 1e6) / r.requests, 1)} µs/request`);
   return { ...r, cpuUsPerRequest: ((cpuSecondsOf(pid) - before) * 1e6) / r.requests };
 };
 for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {

@@ -9,11 +9,13 @@ import { EVENT_STORE } from '../../infrastructure/tokens.js';
 export interface ResolvedAnswer {
   body: string;
   etag: string;
+  /** The body as UTF-8 bytes, encoded once: a poll then copies bytes instead of encoding text. */
+  bytes: Buffer;
 }
 
 export function answerOf(value: unknown): ResolvedAnswer {
   const body = JSON.stringify(value);
-  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, bytes: Buffer.from(body, 'utf8') };
 }
 
 /** RFC 9110 If-None-Match: `*` or a list of entity tags, compared weakly (W/ ignored). */
