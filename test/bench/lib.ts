@@ -189,8 +189,14 @@ export function median(values: number[]): number {
 /** Resident set size of a process (VmRSS) and its peak (VmHWM), in MB, from /proc. */
 /** CPU seconds (user + system, all threads) a process has used: per request, a cost that other load on the machine does not skew. */
 export function cpuSecondsOf(pid: number): number {
+  const { user, system } = cpuTimesOf(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a process (or of one thread, with `/task/<tid>`), from /proc. */
+export function cpuTimesOf(pid: number | string): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 export function rssOf(pid: number): { rssMb: number; peakMb: number } {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { seedSqliteRegistry } from './fixtures.js';
-import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, cpuTimesOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 
 const dir = tempDir('ml-rab-');
 const key = await benchKey(dir);
@@ -49,23 +49,19 @@ const threadsOf = (pid: number) => {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-    const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    const { user, system } = cpuTimesOf(`${pid}/task/${tid}`);
+    out.set(name, (out.get(name) ?? 0) + user + system);
   }
   return out;
 };
-const userSystem = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return [Number(f[11]) / 100, Number(f[12]) / 100];
-};
 const measured = async (b: string, pid: number) => {
-  const split = userSystem(pid);
+  const split = cpuTimesOf(pid);
   const before = cpuSecondsOf(pid);
   const threads = process.env.AB_THREADS ? threadsOf(pid) : undefined;
   const r = await load(b);
   if (threads) console.log(pid, [...threadsOf(pid)].map(([n, v]) => `${n} ${(v - (threads.get(n) ?? 0)).toFixed(2)}s`).join(', '));
-  const [u, sys] = userSystem(pid);
-  console.log(`  pid ${pid}: user ${fmt(((u - split[0]) * 1e6) / r.requests, 1)} µs/request, system ${fmt(((sys - split[1]) * 1e6) / r.requests, 1)} µs/request`);
+  const { user: u, system: sys } = cpuTimesOf(pid);
+  console.log(`  pid ${pid}: user ${fmt(((u - split.user) * 1e6) / r.requests, 1)} µs/request, system ${fmt(((sys - split.system) * 1e6) / r.requests, 1)} µs/request`);
   return { ...r, cpuUsPerRequest: ((cpuSecondsOf(pid) - before) * 1e6) / r.requests };
 };
 for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {

@@ -1,13 +1,8 @@
 import type { EventStore, NewEvent } from '#event-store';
-import type { SqlDb } from '#persistence';
-import { uuidv7 } from '#persistence';
+import { uuidv7, type SqlDb } from '#persistence';
 import { SqlSnapshotStore } from './snapshots.js';
 
-export interface SnapshotStoreFixture {
-  db: SqlDb;
-  store: EventStore;
-  close(): Promise<void>;
-}
+type SnapshotStoreFixture = { db: SqlDb; store: EventStore; close(): Promise<void> };
 
 const ev = (type: string): NewEvent => ({ id: uuidv7(), type, schemaVersion: 1, data: {}, metadata: { actor: { sub: 'a', scopes: [] }, correlationId: uuidv7() } });
 
