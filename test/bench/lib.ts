@@ -194,9 +194,9 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /** User and system CPU seconds of a process (or of one thread, with `/task/<tid>`), from /proc. */
-export function cpuTimesOf(pid: number | string): { user: number; system: number } {
+export function cpuTimesOf(pid: number | string): { user: number; system: number; minorFaults: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, minorFaults: Number(fields[7]) };
 }
 
 export function rssOf(pid: number): { rssMb: number; peakMb: number } {
@@ -242,4 +242,12 @@ export async function benchServerEnv(
     APPROVAL_LINK_KEY_FILE: await benchLinkKeyFile(where.dir),
     ...extra,
   };
+}
+
+/** Answers the API served from the resolve index so far (its /metrics counter, 200 and 304). */
+export async function indexAnswers(base: string): Promise<number> {
+  const text = await fetch(`${base}/metrics`).then((r) => r.text());
+  let total = 0;
+  for (const m of text.matchAll(/^model_ledger_resolve_index_answers(?:_total)?\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
 }

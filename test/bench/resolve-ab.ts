@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { seedSqliteRegistry } from './fixtures.js';
-import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, cpuTimesOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, indexAnswers, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, cpuTimesOf, fmt, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
 
 const dir = tempDir('ml-rab-');
 const key = await benchKey(dir);
@@ -17,7 +17,7 @@ await seedSqliteRegistry(dir, models, Number(process.env.AB_VERSIONS ?? 4));
 const port = 19655;
 const base = `http://127.0.0.1:${port}`;
 const extra = Object.fromEntries((process.env.AB_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-// AB_PROFILE_DIR: the API writes a CPU profile there (start-up included).
+// AB_PROFILE_DIR: the API and the bare route write CPU profiles there (start-up included).
 const profile: Record<string, string> = process.env.AB_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.AB_PROFILE_DIR}` } : {};
 const nodeOptions: Record<string, string> = process.env.AB_NODE_OPTIONS ? { NODE_OPTIONS: process.env.AB_NODE_OPTIONS } : {};
 const env = { ...(await benchServerEnv({ kind: 'sqlite', dir, port, keyFile: key.file })), ...profile, ...nodeOptions, ...extra };
@@ -37,7 +37,7 @@ const sample = await fetch(`${base}/v1/resolve?uri=models:/bench-0@prod`, { head
 const bodyFile = join(dir, 'resolve.json');
 writeFileSync(bodyFile, await sample.text());
 const bareBase = `http://127.0.0.1:${port + 1}`;
-const bare = await startProcess('dist/test/bench/bare-server.js', { PORT: String(port + 1), BARE_BODY_FILE: bodyFile, BARE_TOKEN: token }, `${bareBase}/health/ready`);
+const bare = await startProcess('dist/test/bench/bare-server.js', { PORT: String(port + 1), BARE_BODY_FILE: bodyFile, BARE_TOKEN: token, ...profile }, `${bareBase}/health/ready`);
 const paths = Array.from({ length: models }, (_, i) => `/v1/resolve?uri=models:/bench-${i}@prod`);
 const seconds = Number(process.env.LOAD_SECONDS ?? 4);
 const load = (b: string, s = seconds) => wrk({ base: b, paths, connections: 64, seconds: s, headers, dir });
@@ -58,10 +58,15 @@ const measured = async (b: string, pid: number) => {
   const split = cpuTimesOf(pid);
   const before = cpuSecondsOf(pid);
   const threads = process.env.AB_THREADS ? threadsOf(pid) : undefined;
+  const answered = b === base ? await indexAnswers(b) : 0;
   const r = await load(b);
+  if (b === base) console.log(`  ${(((await indexAnswers(b)) - answered) * 100 / r.requests).toFixed(1)}% of the API's answers from the resolve index`);
   if (threads) console.log(pid, [...threadsOf(pid)].map(([n, v]) => `${n} ${(v - (threads.get(n) ?? 0)).toFixed(2)}s`).join(', '));
-  const { user: u, system: sys } = cpuTimesOf(pid);
-  console.log(`  pid ${pid}: user ${fmt(((u - split.user) * 1e6) / r.requests, 1)} µs/request, system ${fmt(((sys - split.system) * 1e6) / r.requests, 1)} µs/request`);
+  const { user: u, system: sys, minorFaults } = cpuTimesOf(pid);
+  console.log(
+    `  pid ${pid}: user ${fmt(((u - split.user) * 1e6) / r.requests, 1)} µs/request, system ${fmt(((sys - split.system) * 1e6) / r.requests, 1)} µs/request, ` +
+      `${fmt(((minorFaults - split.minorFaults) * 1000) / r.requests, 1)} page faults per 1,000 requests`,
+  );
   return { ...r, cpuUsPerRequest: ((cpuSecondsOf(pid) - before) * 1e6) / r.requests };
 };
 for (let r = 0; r < Number(process.env.ROUNDS ?? 3); r++) {

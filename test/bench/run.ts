@@ -27,7 +27,7 @@ import { MIGRATIONS, PostgresDb, SqliteDb, migrationSql, uuidv7, type Dialect, t
 import { ModelStreamReader, Projector, SqlSnapshotStore } from '#read-models';
 import { Snapshotter } from '../../apps/registry-api/src/application/snapshotter.js';
 import { Fixture, fixtureClock, seedHistory, seedRegistry } from './fixtures.js';
-import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk } from './lib.js';
+import { API_MAIN, waitCaughtUp, benchKey, benchServerEnv, cpuSecondsOf, fmt, median, pgSchema, rssOf, startProcess, stopProcess, tempDir, wrk, indexAnswers } from './lib.js';
 import { runRelayBench } from './relay.js';
 import { writeReports, type BenchRow } from './report.js';
 
@@ -68,14 +68,6 @@ async function openStore(kind: 'sqlite' | 'postgres', file: string, url?: string
   }
   const db = new SqliteDb(file);
   return { db, store: await SqliteEventStore.open(db, clock) };
-}
-
-/** Answers the API served from the resolve index so far (its /metrics counter, 200 and 304). */
-async function indexAnswers(base: string): Promise<number> {
-  const text = await fetch(`${base}/metrics`).then((r) => r.text());
-  let total = 0;
-  for (const m of text.matchAll(/^model_ledger_resolve_index_answers(?:_total)?\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
-  return total;
 }
 
 /** Loads the API until at least 95% of a run's answers came from the resolve index (at most 6 runs). */
