@@ -153,6 +153,21 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES.filter((n) => n !== 'rm_audit_by_time'));
   });
 
+  test('an audit time range is answered by recordedAt, not as a position range: times that do not grow with positions are found', async () => {
+    // What two replicas (each reads its clock before the append lock) or a clock stepping back write.
+    const times = ['2026-01-01T00:00:05.000Z', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:09.000Z', '2026-01-01T00:00:04.000Z', '2026-01-01T00:00:01.000Z'];
+    for (const [i, at] of times.entries()) {
+      await fx.db.run("INSERT INTO rm_audit (position, event_id, stream, model, type, actor, correlation_id, recorded_at) VALUES (?, ?, 'model-a', 'a', 'T', 'alice', 'c', ?)", [i + 1, `e${i + 1}`, at]);
+    }
+    const q = new AuditTrailQueries(fx.db);
+    const positions = async (order: 'asc' | 'desc', after?: number) =>
+      (await q.search({ from: '2026-01-01T00:00:03.000Z', to: '2026-01-01T00:00:05.000Z' }, { order, limit: 2, ...(after === undefined ? {} : { after }) })).map((r) => r.position);
+    expect(await positions('asc')).toEqual([1, 2]);
+    expect(await positions('asc', 2)).toEqual([4]);
+    expect(await positions('desc')).toEqual([4, 2]);
+    expect(await positions('desc', 2)).toEqual([1]);
+  });
+
   test('a whole history in one batch (rows preloaded together) gives the same rows as one event per batch', async () => {
     await seed(fx.store, 6);
     // Later events on rows the batch itself created: preloading must not hide them behind an "absent" mark.
