@@ -147,6 +147,40 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     await new Projector(fx.db, fx.store, { projections }).catchUp();
     expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
     expect(await rebuildAndCompare(fx.db, fx.store)).toMatchObject({ identical: true, position: 40 });
+    // The catch-up fails and so does building the indexes (the database went away): the catch-up's
+    // error is reported, and the same projector's next catch-up builds them.
+    await fx.db.exec('DELETE FROM rm_audit; DELETE FROM rm_checkpoints; DELETE FROM rm_models; DELETE FROM rm_versions; DELETE FROM rm_aliases; DELETE FROM rm_approval_queue;');
+    fail = true;
+    let refuse = true;
+    const flaky = new Proxy(fx.db, {
+      get(target, key) {
+        if (key === 'lockedTransaction' && refuse) return () => Promise.reject(new Error('connection lost'));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const retrying = new Projector(flaky, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections });
+    await expect(retrying.catchUp()).rejects.toThrow('connection lost'); // the start-up check itself
+    refuse = false;
+    const started = retrying.catchUp();
+    await expect(started).rejects.toThrow('projection failed at 20');
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+    fail = false;
+    await fx.db.exec('DELETE FROM rm_audit; DELETE FROM rm_checkpoints; DELETE FROM rm_models; DELETE FROM rm_versions; DELETE FROM rm_aliases; DELETE FROM rm_approval_queue;');
+    fail = true;
+    const cutShort = new Projector(flaky, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections });
+    await cutShort.catchUp(undefined, () => {
+      refuse = true; // every lockedTransaction from the first batch on fails
+    }).then(
+      () => expect('catch-up').toBe('rejected'),
+      (err: Error) => expect(err.message).toBe('projection failed at 20'),
+    );
+    expect(await auditIndexNames(fx.db)).toEqual([]);
+    refuse = false;
+    fail = false;
+    await cutShort.catchUp();
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+
     // A table with some of its indexes is left as it is (an operator may have dropped one on purpose).
     await fx.db.exec('DROP INDEX rm_audit_by_time');
     await new Projector(fx.db, fx.store).catchUp();

@@ -409,11 +409,21 @@ export class Projector {
       if (until !== undefined && this.position >= until) return this.position;
       const from = await this.checkpoint();
       const bulk = await this.beginBulk(from);
+      let failed = true;
       try {
-        return await this.project(from, until, onProgress);
+        const reached = await this.project(from, until, onProgress);
+        failed = false;
+        return reached;
       } finally {
-        // Also after a failed batch: the rows written so far are served with their indexes.
-        if (bulk) await this.restoreAuditIndexes();
+        // Also after a failed batch: the rows written so far are served with their indexes. If
+        // building them fails too, the catch-up's own error is the one reported, and the next
+        // catch-up tries the indexes again.
+        if (bulk) {
+          this.indexesChecked = false;
+          await this.checkAuditIndexes().catch((err: unknown) => {
+            if (!failed) throw err;
+          });
+        }
       }
     });
   }
@@ -421,7 +431,7 @@ export class Projector {
   /**
    * Far behind with an empty audit table (a new database, a replica with fresh read models, a
    * restore from the event log): drops the audit table's secondary indexes, so the catch-up fills
-   * it without index upkeep; `restoreAuditIndexes` builds them at the end. Decided under the
+   * it without index upkeep; `checkAuditIndexes` builds them at the end. Decided under the
    * audit checkpoint's lock, so no other process is writing audit rows meanwhile. A process that
    * dies before the end leaves the table without indexes: the next Projector to catch up puts
    * them back (a table with none is never left so; one with some is left as it is).
@@ -429,10 +439,7 @@ export class Projector {
   private async beginBulk(from: number): Promise<boolean> {
     const owner = this.active.find((p) => p.tables.includes('audit'));
     if (this.prefix !== 'rm_' || !owner) return false;
-    if (!this.indexesChecked) {
-      this.indexesChecked = true;
-      await this.restoreAuditIndexes();
-    }
+    if (!this.indexesChecked) await this.checkAuditIndexes();
     // `from` is the lowest checkpoint: above 0, the audit table has rows (and the hot path pays nothing here).
     if (from !== 0 || (await this.store.headPosition()) <= (this.options.bulkCatchUpEvents ?? BULK_CATCH_UP_EVENTS)) return false;
     const forUpdate = this.db.dialect === 'postgres' ? ' FOR UPDATE' : '';
@@ -447,11 +454,12 @@ export class Projector {
   }
 
   /** Builds the audit table's query indexes when it has none (after a bulk catch-up, or one cut short). */
-  private async restoreAuditIndexes(): Promise<void> {
+  private async checkAuditIndexes(): Promise<void> {
     // One process at a time: two building the same index names at once would collide on PostgreSQL.
     await this.db.lockedTransaction('read-model-indexes', async (tx) => {
       if ((await auditIndexes(tx, this.db.dialect)).length === 0) await tx.exec(indexDdl('audit', 'rm_audit', this.db.dialect));
     });
+    this.indexesChecked = true;
   }
 
   private async project(start: number, until: number | undefined, onProgress: ((position: number) => void) | undefined): Promise<number> {
