@@ -30,6 +30,13 @@ interface RawEvent {
   prev_hash: string;
 }
 
+/** The audit-trail read model as stored (migration 8 rebuilds this table on SQLite). */
+const auditRows = async (db: SqlDb) =>
+  (await db.query('SELECT position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at FROM rm_audit ORDER BY position')).map((r) => ({
+    ...r,
+    position: Number(r.position),
+  }));
+
 const rawEvents = async (db: SqlDb): Promise<RawEvent[]> =>
   (await db.query<RawEvent & Record<string, unknown>>('SELECT position, id, stream, revision, type, hash, prev_hash FROM events ORDER BY position')).map((r) => ({
     ...r,
@@ -55,6 +62,7 @@ export function upgradeScenarios(prepare: () => Promise<{ target: UpgradeTarget;
     try {
       const db0 = target.openDb();
       const before = await rawEvents(db0);
+      const auditBefore = await auditRows(db0);
       const tablesBefore = await db0.query(target.kind === 'postgres' ? "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'" : "SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'");
       await db0.close();
       // What the scenario wrote: approvals, promotions, a rollback, checkpoints, an approval link.
@@ -107,6 +115,11 @@ export function upgradeScenarios(prepare: () => Promise<{ target: UpgradeTarget;
         expect(after.length).toBeGreaterThan(before.length);
         expect(after[before.length].prev_hash).toBe(before[before.length - 1].hash);
         expect(after.slice(before.length).some((e) => e.type === 'AuditCheckpoint')).toBe(true);
+        // The audit trail the old build projected came through every migration row for row, and goes on.
+        expect(auditBefore.length).toBe(before.length);
+        const auditAfter = await auditRows(db);
+        expect(auditAfter.slice(0, auditBefore.length)).toEqual(auditBefore);
+        expect(auditAfter.length).toBeGreaterThan(auditBefore.length);
       } finally {
         await db.close();
       }

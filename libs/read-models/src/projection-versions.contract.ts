@@ -5,6 +5,7 @@ import { upgradeProjections } from './projection-versions.js';
 import { ALL_PROJECTIONS, Projector, registryProjection, storedProjectionVersions, type Projection } from './projector.js';
 import { RegistryQueries } from './queries.js';
 import { rebuildAndCompare } from './rebuild.js';
+import { READ_MODEL_TABLES, indexDdl, tableDdl } from './tables.js';
 
 const actor = { sub: 'alice', scopes: [] };
 const ev = (type: string, data: unknown): NewEvent => ({ id: uuidv7(), type, schemaVersion: 1, data, metadata: { actor, correlationId: 'c' } });
@@ -38,6 +39,28 @@ const registryAt = (v: number): Projection => ({
 const withRegistry = (p: Projection) => ALL_PROJECTIONS.map((x) => (x.name === p.name ? p : x));
 
 const builtBy = async (db: SqlDb) => (await db.query<{ doc: string }>('SELECT doc FROM rm_models ORDER BY name')).map((r) => (JSON.parse(r.doc) as { builtBy?: number }).builtBy);
+/** Columns (name, type, nullability, collation), primary key and indexes (columns, uniqueness) of a table, with the table's name taken out of index names. */
+async function shapeOf(db: SqlDb, table: string): Promise<unknown> {
+  const bare = (n: string) => n.split(table).join('<t>');
+  if (db.dialect === 'postgres') {
+    const columns = await db.query(
+      'SELECT column_name, data_type, is_nullable, collation_name, ordinal_position FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position',
+      [table],
+    );
+    const indexes = await db.query<{ indexname: string; indexdef: string }>('SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ? ORDER BY indexname', [table]);
+    return { columns, indexes: indexes.map((i) => bare(i.indexdef).replace(/ ON \w+\.<t> /, ' ON <t> ')).sort() };
+  }
+  const columns = await db.query(`SELECT name, type, "notnull", pk, dflt_value FROM pragma_table_info(?) ORDER BY cid`, [table]);
+  const list = await db.query<{ name: string; unique: number; origin: string; partial: number }>('SELECT name, "unique", origin, partial FROM pragma_index_list(?)', [table]);
+  const indexes = [];
+  for (const i of list) {
+    const cols = (await db.query<{ name: string | null }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno', [i.name])).map((c) => c.name);
+    indexes.push({ name: i.origin === 'c' ? bare(i.name) : i.origin, unique: i.unique, partial: i.partial, cols });
+  }
+  // "rowid" tables whose key is not the rowid carry an extra unique index (origin pk); the key's declared type tells the rest.
+  return { columns, indexes: indexes.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) };
+}
+
 const indexesOn = async (db: SqlDb, table: string) =>
   db.dialect === 'postgres'
     ? (await db.query<{ name: string }>('SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?', [table])).map((r) => r.name)
@@ -65,6 +88,7 @@ export function projectionVersionsContract(open: () => Promise<{ db: SqlDb; stor
     let next = 30;
     let appendsDuringRebuild = 0;
     let readsDuringRebuild = 0;
+    const shadowIndexes: string[] = [];
     // And a writer that does not wait for the rebuild at all.
     let rebuilding = true;
     let concurrentAppends = 0;
@@ -79,6 +103,7 @@ export function projectionVersionsContract(open: () => Promise<{ db: SqlDb; stor
       batchSize: 10,
       // Between shadow batches, the ledger keeps taking writes and serving reads from the live tables.
       onBatch: async () => {
+        shadowIndexes.push(...(await indexesOn(fx.db, 'rm_versions_v2')).filter((n) => n.includes('by_reg')));
         const m = next++;
         await addModel(fx.store, m);
         appendsDuringRebuild++;
@@ -91,6 +116,8 @@ export function projectionVersionsContract(open: () => Promise<{ db: SqlDb; stor
     expect(concurrentAppends).toBeGreaterThanOrEqual(1);
     expect(report).toEqual([{ projection: 'registry', from: 1, to: 2, position: expect.any(Number), events: expect.any(Number) }]);
     expect(appendsDuringRebuild).toBeGreaterThanOrEqual(9);
+    // The shadow was filled without its secondary index (nobody reads it before the swap); it is built before the swap.
+    expect(shadowIndexes).toEqual([]);
     expect(readsDuringRebuild).toBe(appendsDuringRebuild);
     // Events appended during the rebuild are in the swapped tables too (folded in at the swap).
     expect(report[0].position).toBeGreaterThan(90);
@@ -115,6 +142,22 @@ export function projectionVersionsContract(open: () => Promise<{ db: SqlDb; stor
     expect(await upgradeProjections(fx.db, fx.store, v3projections)).toHaveLength(1);
     expect(new Set(await builtBy(fx.db))).toEqual(new Set([3]));
     expect(await upgradeProjections(fx.db, fx.store, v3projections)).toEqual([]);
+  });
+
+  test('the DDL shadows are built from gives the shape the migrations gave the live tables, also when the indexes are added after filling', async () => {
+    for (const t of READ_MODEL_TABLES) {
+      await fx.db.exec(tableDdl(t, `shape_${t}`, fx.db.dialect));
+      await fx.db.exec(tableDdl(t, `late_${t}`, fx.db.dialect, { secondaryIndexes: false }));
+      const late = indexDdl(t, `late_${t}`, fx.db.dialect);
+      if (late) await fx.db.exec(late);
+      const live = await shapeOf(fx.db, `rm_${t}`);
+      expect({ t, shape: await shapeOf(fx.db, `shape_${t}`) }).toEqual({ t, shape: live });
+      expect({ t, shape: await shapeOf(fx.db, `late_${t}`) }).toEqual({ t, shape: live });
+    }
+    // The audit table's key is the rowid itself on SQLite (migration 8): no separate key index.
+    const audit = (await shapeOf(fx.db, 'rm_audit')) as { indexes: ({ name: string } | string)[] };
+    if (fx.db.dialect === 'sqlite') expect(audit.indexes.map((i) => (typeof i === 'string' ? i : i.name)).sort()).toEqual(['<t>_by_actor', '<t>_by_correlation', '<t>_by_model', '<t>_by_time']);
+    else expect(audit.indexes).toHaveLength(5);
   });
 
   test('an older build leaves a projection rebuilt by a newer one alone, and still catches up the others', async () => {

@@ -1,7 +1,7 @@
 import type { Dialect, SqlDb, SqlTx } from '#persistence';
 import type { EventStore, RecordedEvent } from '#event-store';
 import { ALL_PROJECTIONS, BatchRows, preloadReads, storedProjectionVersions, type Projection } from './projector.js';
-import { tableDdl, type ProjectionTable } from './tables.js';
+import { indexDdl, tableDdl, type ProjectionTable } from './tables.js';
 
 export interface ProjectionRebuild {
   projection: string;
@@ -38,8 +38,9 @@ async function applyInto(tx: SqlTx, dialect: Dialect, projection: Projection, ve
  * built with (`projection_versions`; no row = 1), without stopping writes:
  *
  * 1. under a lock (one replica rebuilds; the others skip), the projection's tables are created
- *    afresh from the current DDL as shadows (`rm_<table>_v<version>`) and every event is folded
- *    into them in batches — appends go on, and the live tables keep serving (and being updated);
+ *    afresh from the current DDL as shadows (`rm_<table>_v<version>`), without their secondary
+ *    indexes, and every event is folded into them in batches — appends go on, and the live tables
+ *    keep serving (and being updated); then the indexes are built over the filled shadows;
  * 2. one short transaction locks the projection's checkpoint row (so the live projector waits),
  *    folds the events appended meanwhile into the shadows, drops the live tables, renames the
  *    shadows into their place, sets the checkpoint to the position reached and records the version.
@@ -77,8 +78,10 @@ async function rebuild(db: SqlDb, store: EventStore, projection: Projection, opt
   // Under the lock: re-read, another replica may have finished while we waited for it.
   const from = (await storedProjectionVersions(db)).get(projection.name) ?? 1;
   if (from >= version) return undefined;
+  // Nobody reads the shadows until the swap: filled without their secondary indexes (each row
+  // would update every index B-tree), which are built once over the filled table before the swap.
   for (const t of projection.tables) {
-    await db.exec(`DROP TABLE IF EXISTS ${shadowTable(t, version)}; ${tableDdl(t, shadowTable(t, version), db.dialect)}`);
+    await db.exec(`DROP TABLE IF EXISTS ${shadowTable(t, version)}; ${tableDdl(t, shadowTable(t, version), db.dialect, { secondaryIndexes: false })}`);
   }
   let position = 0;
   let folded = 0;
@@ -102,6 +105,13 @@ async function rebuild(db: SqlDb, store: EventStore, projection: Projection, opt
       await db.transaction((tx) => foldUpTo(tx, Math.min(head, position + batchSize), batchSize));
       await options.onBatch?.(projection.name, position);
     }
+  }
+  // Outside the swap, so the live projector is not held meanwhile; the few rows the swap folds
+  // in update the indexes as usual.
+  for (const t of projection.tables) {
+    options.signal?.throwIfAborted();
+    const indexes = indexDdl(t, shadowTable(t, version), db.dialect);
+    if (indexes) await db.exec(indexes);
   }
   const forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
   await db.transaction(async (tx) => {

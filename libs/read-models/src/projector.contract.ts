@@ -1,7 +1,7 @@
 import { uuidv7 } from '#persistence';
 import type { SqlDb } from '#persistence';
 import type { EventStore, NewEvent } from '#event-store';
-import { PROJECTION_STALL_MS, Projector, registryProjection, type Projection } from './projector.js';
+import { ALL_PROJECTIONS, PROJECTION_STALL_MS, Projector, auditTrailProjection, registryProjection, type Projection } from './projector.js';
 import { RegistryQueries } from './queries.js';
 import { AuditTrailQueries } from './audit-queries.js';
 import { rebuildAndCompare } from './rebuild.js';
@@ -30,6 +30,29 @@ async function seed(store: EventStore, models: number): Promise<void> {
     );
   }
 }
+
+/** Names of rm_audit's secondary indexes, sorted. */
+const auditIndexNames = async (db: SqlDb): Promise<string[]> =>
+  (db.dialect === 'postgres'
+    ? await db.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'rm_audit' AND indexname <> 'rm_audit_pkey'")
+    : await db.query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rm_audit' AND sql IS NOT NULL")
+  )
+    .map((r) => r.name)
+    .sort();
+const AUDIT_INDEXES = ['rm_audit_by_actor', 'rm_audit_by_correlation', 'rm_audit_by_model', 'rm_audit_by_time'];
+/** The projections, with the audit trail's noting rm_audit's indexes (read by another connection) at every 4th event, inside the batch. */
+const noting = (db: SqlDb, seen: string[][]): Projection[] =>
+  ALL_PROJECTIONS.map((p) =>
+    p.name !== auditTrailProjection.name
+      ? p
+      : {
+          ...p,
+          async apply(rows, e) {
+            if (e.position % 4 === 0) seen.push(await auditIndexNames(db));
+            await auditTrailProjection.apply(rows, e);
+          },
+        },
+  );
 
 /** Projector behaviour shared by the SQLite (unit) and PostgreSQL (integration) runs. */
 export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventStore; close(): Promise<void> }>): void {
@@ -72,6 +95,111 @@ export function projectorContract(open: () => Promise<{ db: SqlDb; store: EventS
     const report = await rebuildAndCompare(fx.db, fx.store, { live });
     expect(report.identical).toBe(false);
     expect(report.differences).toEqual([{ table: 'versions', onlyLive: 1, onlyRebuilt: 1 }]);
+  });
+
+  test('far behind into an empty audit table: filled without its secondary indexes, built at the end; same rows and indexes as an ordinary catch-up', async () => {
+    await seed(fx.store, 5);
+    const during: string[][] = [];
+    const bulk = new Projector(fx.db, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections: noting(fx.db, during) });
+    expect(await bulk.catchUp()).toBe(40);
+    expect(during).toHaveLength(10);
+    expect(during.every((names) => names.length === 0)).toBe(true);
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+    expect(await rebuildAndCompare(fx.db, fx.store, { live: bulk })).toMatchObject({ identical: true, position: 40 });
+    expect((await new AuditTrailQueries(fx.db).search({ model: 'm3' }, { order: 'asc', limit: 100 })).map((r) => r.type)).toEqual([
+      'ModelCreated',
+      'VersionRegistered',
+      'VersionRegistered',
+      'VersionApproved',
+      'VersionPromoted',
+      'AliasSet',
+      'AliasSet',
+      'AliasRemoved',
+    ]);
+    // Not far behind (the default threshold), or rows already there: the indexes stay while it catches up.
+    await fx.db.exec('DELETE FROM rm_audit; DELETE FROM rm_checkpoints;');
+    const seen: string[][] = [];
+    await new Projector(fx.db, fx.store, { batchSize: 8, projections: noting(fx.db, seen) }).catchUp();
+    const more = Array.from({ length: 12 }, (_, i) => ev('VersionRegistered', { version: `9.${i}.0`, artifact: { uri: 'u', digest: digest(500 + i), format: 'onnx' }, metrics: {}, params: {}, lineage: {}, tags: {} }));
+    await fx.store.append('model-m0', more, { expectedRevision: 7 });
+    await new Projector(fx.db, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections: noting(fx.db, seen) }).catchUp();
+    expect(seen).toHaveLength(13);
+    expect(seen.every((names) => names.length === 4)).toBe(true);
+  });
+
+  test('a bulk catch-up cut short still leaves the audit table indexed, and one that died before the end is mended by the next start', async () => {
+    await seed(fx.store, 5);
+    let fail = true;
+    const failing: Projection = {
+      ...registryProjection,
+      async apply(rows, e) {
+        if (fail && e.position === 20) throw new Error('projection failed at 20');
+        await registryProjection.apply(rows, e);
+      },
+    };
+    const projections = ALL_PROJECTIONS.map((p) => (p.name === registryProjection.name ? failing : p));
+    await expect(new Projector(fx.db, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections }).catchUp()).rejects.toThrow('projection failed at 20');
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+    expect(Number((await fx.db.query<{ n: number }>('SELECT count(*) AS n FROM rm_audit'))[0].n)).toBe(16);
+    fail = false;
+    // What a process killed mid-way leaves: rows, no indexes (here under other names, as a version swap leaves them).
+    for (const name of AUDIT_INDEXES) await fx.db.exec(`DROP INDEX ${name}`);
+    await new Projector(fx.db, fx.store, { projections }).catchUp();
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+    expect(await rebuildAndCompare(fx.db, fx.store)).toMatchObject({ identical: true, position: 40 });
+    // The catch-up fails and so does building the indexes (the database went away): the catch-up's
+    // error is reported, and the same projector's next catch-up builds them.
+    await fx.db.exec('DELETE FROM rm_audit; DELETE FROM rm_checkpoints; DELETE FROM rm_models; DELETE FROM rm_versions; DELETE FROM rm_aliases; DELETE FROM rm_approval_queue;');
+    fail = true;
+    let refuse = true;
+    const flaky = new Proxy(fx.db, {
+      get(target, key) {
+        if (key === 'lockedTransaction' && refuse) return () => Promise.reject(new Error('connection lost'));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const retrying = new Projector(flaky, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections });
+    await expect(retrying.catchUp()).rejects.toThrow('connection lost'); // the start-up check itself
+    refuse = false;
+    const started = retrying.catchUp();
+    await expect(started).rejects.toThrow('projection failed at 20');
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+    fail = false;
+    await fx.db.exec('DELETE FROM rm_audit; DELETE FROM rm_checkpoints; DELETE FROM rm_models; DELETE FROM rm_versions; DELETE FROM rm_aliases; DELETE FROM rm_approval_queue;');
+    fail = true;
+    const cutShort = new Projector(flaky, fx.store, { batchSize: 8, bulkCatchUpEvents: 10, projections });
+    await cutShort.catchUp(undefined, () => {
+      refuse = true; // every lockedTransaction from the first batch on fails
+    }).then(
+      () => expect('catch-up').toBe('rejected'),
+      (err: Error) => expect(err.message).toBe('projection failed at 20'),
+    );
+    expect(await auditIndexNames(fx.db)).toEqual([]);
+    refuse = false;
+    fail = false;
+    await cutShort.catchUp();
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES);
+
+    // A table with some of its indexes is left as it is (an operator may have dropped one on purpose).
+    await fx.db.exec('DROP INDEX rm_audit_by_time');
+    await new Projector(fx.db, fx.store).catchUp();
+    expect(await auditIndexNames(fx.db)).toEqual(AUDIT_INDEXES.filter((n) => n !== 'rm_audit_by_time'));
+  });
+
+  test('an audit time range is answered by recordedAt, not as a position range: times that do not grow with positions are found', async () => {
+    // What two replicas (each reads its clock before the append lock) or a clock stepping back write.
+    const times = ['2026-01-01T00:00:05.000Z', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:09.000Z', '2026-01-01T00:00:04.000Z', '2026-01-01T00:00:01.000Z'];
+    for (const [i, at] of times.entries()) {
+      await fx.db.run("INSERT INTO rm_audit (position, event_id, stream, model, type, actor, correlation_id, recorded_at) VALUES (?, ?, 'model-a', 'a', 'T', 'alice', 'c', ?)", [i + 1, `e${i + 1}`, at]);
+    }
+    const q = new AuditTrailQueries(fx.db);
+    const positions = async (order: 'asc' | 'desc', after?: number) =>
+      (await q.search({ from: '2026-01-01T00:00:03.000Z', to: '2026-01-01T00:00:05.000Z' }, { order, limit: 2, ...(after === undefined ? {} : { after }) })).map((r) => r.position);
+    expect(await positions('asc')).toEqual([1, 2]);
+    expect(await positions('asc', 2)).toEqual([4]);
+    expect(await positions('desc')).toEqual([4, 2]);
+    expect(await positions('desc', 2)).toEqual([1]);
   });
 
   test('a whole history in one batch (rows preloaded together) gives the same rows as one event per batch', async () => {

@@ -8,14 +8,21 @@ export type ProjectionTable = 'models' | 'versions' | 'aliases' | 'approval_queu
 
 /**
  * The current shape of each read-model table, by logical name, for any physical name: the live
- * `rm_` tables were created by migration 1 with this shape; a projection whose version changes
- * rebuilds its tables from this DDL into shadow tables and swaps them in (projection-versions.ts).
- * Index names derive from the physical name, so a shadow's indexes never collide with the live ones.
+ * `rm_` tables have exactly this shape once the migrations ran (`tables.unit.spec.ts` compares
+ * them); a projection whose version changes rebuilds its tables from this DDL into shadow tables
+ * and swaps them in (projection-versions.ts). Index names derive from the physical name, so a
+ * shadow's indexes never collide with the live ones.
  */
 export function tableDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect, options: { secondaryIndexes?: boolean } = {}): string {
   const ddl = tableAndIndexesDdl(table, name, dialect);
-  // Secondary indexes serve the queries only; a table nobody queries (a rebuild compared by key) is filled faster without them.
+  // Secondary indexes serve the queries only; a table nobody queries yet (a rebuild compared by
+  // key, a shadow before its swap) is filled faster without them: `indexDdl` adds them at the end.
   return options.secondaryIndexes === false ? ddl.replace(/\nCREATE INDEX [^\n]*/g, '') : ddl;
+}
+
+/** Only the secondary indexes of `tableDdl` (none for most tables): built once over a filled table. */
+export function indexDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect): string {
+  return (tableAndIndexesDdl(table, name, dialect).match(/^CREATE INDEX [^\n]*/gm) ?? []).join('\n');
 }
 
 function tableAndIndexesDdl(table: ProjectionTable | 'checkpoints', name: string, dialect: Dialect): string {
@@ -57,8 +64,9 @@ CREATE INDEX IF NOT EXISTS ${name}_by_reg ON ${name} (model, registered_position
   PRIMARY KEY (model, version)
 );`;
     case 'audit':
+      // On SQLite only INTEGER PRIMARY KEY is the rowid itself (one B-tree less per row; migration 8).
       return `CREATE TABLE IF NOT EXISTS ${name} (
-  position BIGINT PRIMARY KEY,
+  position ${dialect === 'postgres' ? 'BIGINT' : 'INTEGER'} PRIMARY KEY,
   event_id TEXT NOT NULL,
   stream TEXT NOT NULL,
   model ${text},

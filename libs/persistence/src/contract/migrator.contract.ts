@@ -72,9 +72,10 @@ export function migratorContract(open: () => Promise<MigratorFixture>, options: 
 
   test('when every baseline table exists, migration 1 is recorded without running (a dropped index stays dropped)', async () => {
     await fx.db.exec(migrationSql(MIGRATIONS[0], fx.db.dialect));
-    await fx.db.exec('DROP INDEX rm_audit_by_time');
+    // An index of migration 1 that no later migration creates again (migration 8 rebuilds rm_audit's on SQLite).
+    await fx.db.exec('DROP INDEX rm_versions_by_reg');
     await migrate(fx.db);
-    expect(await indexes(fx.db)).not.toContain('rm_audit_by_time');
+    expect(await indexes(fx.db)).not.toContain('rm_versions_by_reg');
     expect((await applied(fx.db))[0].how).toBe('baseline');
   });
 
@@ -96,6 +97,37 @@ export function migratorContract(open: () => Promise<MigratorFixture>, options: 
     expect(report.applied).toEqual([{ version: next.version, name: next.name, how: 'applied' }]);
     expect(await tables(fx.db)).toContain('widgets');
     expect((await migrate(fx.db, [...MIGRATIONS, next])).applied).toEqual([]);
+  });
+
+  test('migration 8 (rm_audit keyed by its rowid on SQLite) keeps every audit row and the query indexes, whatever the old indexes were named', async () => {
+    const before8 = MIGRATIONS.filter((m) => m.version < 8);
+    await migrate(fx.db, before8);
+    const rows = [
+      [3, 'e3', 'model-a', 'a', '1.0.0', 'VersionRegistered', 'alice', null, 'c1', '2026-01-01T00:00:03.000Z'],
+      [1, 'e1', 'model-a', 'a', null, 'ModelCreated', 'alice', null, 'c1', '2026-01-01T00:00:01.000Z'],
+      [9_007_199_254_740, 'e9', 'approver-directory', null, null, 'ApproverAdded', 'bob', 'because', 'c2', '2025-12-31T23:59:59.000Z'],
+    ];
+    for (const r of rows) {
+      await fx.db.run('INSERT INTO rm_audit (position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', r);
+    }
+    // A projection-version swap leaves the live table with its shadow's index names.
+    await fx.db.exec('DROP INDEX rm_audit_by_model; CREATE INDEX rm_audit_v2_by_model ON rm_audit (model, position)');
+    const all = () => fx.db.query('SELECT position, event_id, stream, model, version, type, actor, reason, correlation_id, recorded_at FROM rm_audit ORDER BY position');
+    const old = await all();
+    expect((await migrate(fx.db)).applied.map((a) => a.version)).toEqual([8]);
+    expect(await all()).toEqual(old);
+    expect(old.map((r) => Number(r.position))).toEqual([1, 3, 9_007_199_254_740]);
+    const auditIndexes = (await indexes(fx.db)).filter((n) => n.startsWith('rm_audit'));
+    if (fx.db.dialect === 'sqlite') {
+      expect(auditIndexes.sort()).toEqual(['rm_audit_by_actor', 'rm_audit_by_correlation', 'rm_audit_by_model', 'rm_audit_by_time']);
+      // The key is the rowid itself: no separate unique index for it.
+      expect(await fx.db.query("SELECT name FROM pragma_index_list('rm_audit') WHERE origin = 'pk'")).toEqual([]);
+      expect(await fx.db.query("SELECT type FROM pragma_table_info('rm_audit') WHERE pk = 1")).toEqual([{ type: 'INTEGER' }]);
+    } else {
+      expect(auditIndexes.sort()).toEqual(['rm_audit_by_actor', 'rm_audit_by_correlation', 'rm_audit_by_time', 'rm_audit_pkey', 'rm_audit_v2_by_model']);
+    }
+    // The key still refuses a second row at a position.
+    await expect(fx.db.run("INSERT INTO rm_audit (position, event_id, stream, type, actor, correlation_id, recorded_at) VALUES (3, 'x', 's', 't', 'a', 'c', 'r')")).rejects.toThrow();
   });
 
   test('a migration that fails leaves nothing behind: no table, no record, and the next run retries it', async () => {
