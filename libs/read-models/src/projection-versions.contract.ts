@@ -74,6 +74,32 @@ export function projectionVersionsContract(open: () => Promise<{ db: SqlDb; stor
   });
   afterEach(async () => fx.close());
 
+  test('a fresh database filled by this build records the versions that built it, so its first catch-up is not followed by a rebuild', async () => {
+    for (let m = 0; m < 5; m++) await addModel(fx.store, m);
+    const v3 = withRegistry(registryAt(3));
+    await new Projector(fx.db, fx.store, { projections: v3 }).catchUp();
+    expect((await storedProjectionVersions(fx.db)).get('registry')).toBe(3);
+    // Version 1 is what no row means: nothing written for it.
+    expect((await fx.db.query('SELECT projection FROM projection_versions')).map((r) => r.projection)).toEqual(['registry']);
+    expect(await upgradeProjections(fx.db, fx.store, v3)).toEqual([]);
+    expect(new Set(await builtBy(fx.db))).toEqual(new Set([3]));
+    // A newer build still rebuilds what the older one recorded.
+    const v4 = withRegistry(registryAt(4));
+    expect(await upgradeProjections(fx.db, fx.store, v4)).toEqual([{ projection: 'registry', from: 3, to: 4, position: expect.any(Number), events: 15 }]);
+  });
+
+  test('tables projected before versions were recorded (checkpoint past 0, no row) are still rebuilt by a newer build', async () => {
+    for (let m = 0; m < 5; m++) await addModel(fx.store, m);
+    await new Projector(fx.db, fx.store, { projections: withRegistry(registryAt(1)) }).catchUp();
+    await addModel(fx.store, 5);
+    const v2 = withRegistry(registryAt(2));
+    // The newer build's projector follows the tables at position 15: they are not fresh, so no version is recorded for it.
+    await new Projector(fx.db, fx.store, { projections: v2 }).catchUp();
+    expect(await storedProjectionVersions(fx.db)).toEqual(new Map());
+    expect(await upgradeProjections(fx.db, fx.store, v2)).toEqual([{ projection: 'registry', from: 1, to: 2, position: expect.any(Number), events: 18 }]);
+    expect(new Set(await builtBy(fx.db))).toEqual(new Set([2]));
+  });
+
   test('bumping a projection version rebuilds it into shadow tables and swaps, while appends and reads go on; the result equals a fresh fold', async () => {
     for (let m = 0; m < 30; m++) await addModel(fx.store, m);
     const v1 = new Projector(fx.db, fx.store, { projections: withRegistry(registryAt(1)) });

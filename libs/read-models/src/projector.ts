@@ -518,6 +518,16 @@ export class Projector {
         );
         const at = new Map(locked.map((r) => [r.projection, Number(r.position)]));
         for (const projection of current) from.set(projection, at.get(projection.name)!);
+        // Tables still at position 0 hold no rows, so this build is filling them from the start:
+        // recorded as built by its version, or a fresh database would be rebuilt once more in the
+        // background right after its first catch-up (no row reads as version 1).
+        const fresh = p === 'rm_' ? current.filter((projection) => from.get(projection) === 0 && projection.version > 1 && !stored.has(projection.name)) : [];
+        if (fresh.length > 0) {
+          await tx.run(
+            `INSERT INTO projection_versions (projection, version, rebuilt_at) VALUES ${fresh.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (projection) DO NOTHING`,
+            fresh.flatMap((projection) => [projection.name, projection.version, new Date().toISOString()]),
+          );
+        }
       }
       // The rows the batch will read, in a few multi-row queries (else one round trip per row).
       await preloadReads(
