@@ -68,6 +68,12 @@ export class AppConfig {
   @Max(64 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** A start-up this many events behind (or more) projects them in a worker thread; 0 = always in the serving thread. */
+  @Transform(({ value }) => Number(value))
+  @IsInt()
+  @Min(0)
+  CATCH_UP_WORKER_EVENTS = 10_000;
+
   /** Promotion policy (YAML or JSON); unset: approvals and protected aliases from the two settings above, no gates. */
   @IsOptional()
   @IsString()

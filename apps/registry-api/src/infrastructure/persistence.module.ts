@@ -5,6 +5,7 @@ import { ModelStreamReader, Projector, RegistryQueries, SqlSnapshotStore, upgrad
 import { TokenVerifier, ensureDevSigningKey } from '#auth';
 import type { AppConfig } from '#config';
 import { IdempotencyStore } from '../http/idempotency.js';
+import { catchUpInWorker, catchUpWorkerAvailable } from './catch-up-in-worker.js';
 import { loadApproverDirectory } from './approvers-loader.js';
 import { loadPolicy, recordPolicyIfChanged } from './policy-loader.js';
 import { APPROVERS, APP_CONFIG, CHAIN_READER, CLOCK, EVENT_STORE, ID_GENERATOR, POLICY, SNAPSHOT_STORE, SQL_DB, STREAM_CUTTER, type Clock, type IdGenerator } from './tokens.js';
@@ -27,6 +28,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(Projector) private readonly projector: Projector,
     @Inject(EVENT_STORE) private readonly store: SqlEventStore,
     @Inject(SQL_DB) private readonly db: SqlDb,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   static forRoot(config: AppConfig, overrides: { clock?: Clock; ids?: IdGenerator } = {}) {
@@ -116,6 +118,7 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    await this.catchUpFarBehindInWorker();
     await this.projector.catchUp();
     this.projector.start();
     // A projection whose version changed is rebuilt beside the live tables while the app serves.
@@ -127,6 +130,26 @@ export class PersistenceModule implements OnModuleInit, OnApplicationShutdown {
         if (!this.stopUpgrade.signal.aborted) this.log.error(`projection rebuild failed (retried at the next start): ${err instanceof Error ? err.message : String(err)}`);
       },
     );
+  }
+
+  /**
+   * A large backlog (a new replica, restored or rebuilt read models) is projected in a worker
+   * thread: this thread's V8 isolate then never runs the projection at that scale, which left it
+   * measurably slower serving requests afterwards (catch-up.worker.ts). The rest, and any
+   * failure of the worker, is caught up here as before.
+   */
+  private async catchUpFarBehindInWorker(): Promise<void> {
+    const threshold = this.config.CATCH_UP_WORKER_EVENTS;
+    if (threshold === 0 || !catchUpWorkerAvailable()) return;
+    const behind = (await this.store.headPosition()) - (await this.projector.checkpoint());
+    if (behind < threshold) return;
+    const started = Date.now();
+    try {
+      const position = await catchUpInWorker(this.config);
+      this.log.log(`caught up ${behind} events in a worker thread in ${((Date.now() - started) / 1000).toFixed(1)} s (read models at position ${position})`);
+    } catch (err) {
+      this.log.warn(`catch-up worker failed (${err instanceof Error ? err.message : String(err)}); catching up in this thread`);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
