@@ -2,7 +2,7 @@
  * A/B of the resolve hot path against the bench's bare Fastify route, alternating runs on one
  * seeded SQLite API (AB_MODELS × AB_VERSIONS, default 500 × 4), for quick comparisons while changing
  * the path; prints the API's RSS after start, after the index fill and after the load:
- *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_NODE_OPTIONS, AB_PROFILE_DIR, AB_RESTART)
+ *   npm run build && node dist/test/bench/resolve-ab.js      (ROUNDS, LOAD_SECONDS, AB_ENV='K=V K=V', AB_NODE_OPTIONS, AB_PROFILE_DIR, AB_RESTART, AB_PREPROJECT)
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,8 +14,8 @@ const dir = tempDir('ml-rab-');
 const key = await benchKey(dir);
 const models = Number(process.env.AB_MODELS ?? 500);
 await seedSqliteRegistry(dir, models, Number(process.env.AB_VERSIONS ?? 4));
-// AB_PREPROJECT=<script>: a process of its own projects the read models first (the script gets the ledger file).
-if (process.env.AB_PREPROJECT) execFileSync(process.execPath, [process.env.AB_PREPROJECT, join(dir, 'ledger.db')], { stdio: 'inherit' });
+// AB_PREPROJECT=1: a process of its own projects the read models first, so the API starts with nothing to catch up.
+if (process.env.AB_PREPROJECT) execFileSync(process.execPath, ['dist/test/bench/project-read-models.js', join(dir, 'ledger.db')], { stdio: 'inherit' });
 
 const port = 19655;
 const base = `http://127.0.0.1:${port}`;
