@@ -16,6 +16,18 @@ function fixture() {
   return { cache: new ResolveCache(store, projector), write };
 }
 
+describe('answerOf', () => {
+  test('the bytes are the JSON text in UTF-8, the ETag a digest of them, and each answer owns its memory (no shared pool slab kept alive)', () => {
+    const a = answerOf({ name: 'ünïcode', version: '1.0.0' });
+    expect(a.bytes.toString('utf8')).toBe(JSON.stringify({ name: 'ünïcode', version: '1.0.0' }));
+    expect(a.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(answerOf({ name: 'ünïcode', version: '1.0.0' }).etag).toBe(a.etag);
+    expect(answerOf({ name: 'ünïcode', version: '1.0.1' }).etag).not.toBe(a.etag);
+    expect(a.bytes.byteOffset).toBe(0);
+    expect(a.bytes.buffer.byteLength).toBe(a.bytes.length);
+  });
+});
+
 describe('ResolveCache', () => {
   test('a change to a model forgets every answer of that model and keeps the others', async () => {
     const { cache, write } = fixture();
