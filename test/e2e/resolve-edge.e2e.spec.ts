@@ -2,7 +2,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { trace } from '@opentelemetry/api';
 import { parseResolveQuery } from '../../apps/registry-api/src/use-cases/resolve/resolve.edge.js';
-import { seedProductionModel, startTestApp, type TestApp } from '../support/app.js';
+import { seedProductionModel, startTestApp, versionBody, type TestApp } from '../support/app.js';
 
 /**
  * The HTTP server answers resolve-index hits itself (resolve.edge.ts), before Fastify and Nest.
@@ -55,6 +55,26 @@ describe('resolve edge: index hits answered by the HTTP server', () => {
     expect(await edgeAnswers(t)).toEqual({ ok: 1, notModified: 1 });
     expect([routeNotModified.status, edgeNotModified.status]).toEqual([304, 304]);
     expect(comparable(edgeNotModified.headers)).toEqual(comparable(routeNotModified.headers));
+  });
+
+  test('a body with multi-byte characters: Content-Length counts its UTF-8 bytes, from the route and from the edge alike', async () => {
+    t = await startTestApp('sqlite');
+    const alice = await t.token('alice', ['registry:read', 'registry:write', 'registry:promote']);
+    const bob = await t.token('bob', ['registry:read', 'approvals:write']);
+    expect((await t.call('POST', '/v1/models', { token: alice, body: { name: 'churn' } })).status).toBe(201);
+    const registered = await t.call('POST', '/v1/models/churn/versions', { token: alice, body: versionBody('1.0.0', 1, { tags: { note: 'Größe ✓ 模型' } }) });
+    expect(registered.status).toBe(201);
+    expect((await t.call('POST', '/v1/models/churn/versions/1.0.0/approvals', { token: bob, body: { decision: 'approve' } })).status).toBe(201);
+    expect((await t.call('POST', '/v1/models/churn/versions/1.0.0/transitions', { token: alice, body: { stage: 'Production' } })).status).toBe(200);
+    const reader = await t.token('reader', ['registry:read']);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${t.url}${prod}`, { headers: { authorization: `Bearer ${reader}` } });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(res.status).toBe(200);
+      expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
+      expect((JSON.parse(bytes.toString('utf8')) as { tags: Record<string, string> }).tags.note).toBe('Größe ✓ 模型');
+    }
+    expect(await edgeAnswers(t)).toEqual({ ok: 1, notModified: 0 });
   });
 
   test('a token the route has not verified yet, or one no longer valid, is never answered from the edge', async () => {

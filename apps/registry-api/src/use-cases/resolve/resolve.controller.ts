@@ -20,7 +20,7 @@ export function sendResolved(reply: FastifyReply, answer: ResolvedAnswer, ifNone
   // `private`: the answer depends on the caller's token.
   reply.header('etag', answer.etag).header('cache-control', 'private, no-cache');
   if (matchesIfNoneMatch(ifNoneMatch, answer.etag)) return reply.code(304).send();
-  return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(answer.bytes);
+  return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(answer.body);
 }
 
 @ApiTags('resolve')

@@ -130,8 +130,8 @@ export class ResolveEdge {
       res.writeHead(304, ['etag', answer.etag, 'x-request-id', id, ...COMMON_HEADERS]);
       res.end();
     } else {
-      res.writeHead(200, ['etag', answer.etag, 'x-request-id', id, ...COMMON_HEADERS, 'content-type', JSON_TYPE, 'content-length', String(answer.bytes.length)]);
-      res.end(answer.bytes);
+      res.writeHead(200, ['etag', answer.etag, 'x-request-id', id, ...COMMON_HEADERS, 'content-type', JSON_TYPE, 'content-length', String(answer.length)]);
+      res.end(answer.body);
     }
 
     const span = tracer.startSpan('GET /v1/resolve', { kind: SpanKind.SERVER }, propagation.extract(ROOT_CONTEXT, headers));
