@@ -60,7 +60,7 @@ export async function pgSchema(databaseUrl: string): Promise<{ url: string; drop
 /** Starts a compiled entry point in its own process (the server must not share a core with the load generator). */
 /** The API's V8 flags as shipped (`npm start`, deploy/Dockerfile's CMD; test/deploy/node-flags.unit.spec.ts keeps them equal). */
 export const API_MAIN = 'dist/apps/registry-api/src/main.js';
-export const API_NODE_FLAGS = ['--max-semi-space-size=16'];
+export const API_NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=50'];
 
 export async function startProcess(script: string, env: Record<string, string>, readyUrl: string, timeoutMs = 600_000): Promise<ChildProcess> {
   const child = spawn(NODE, [...(script === API_MAIN ? API_NODE_FLAGS : []), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });

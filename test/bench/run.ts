@@ -148,10 +148,15 @@ async function benchResolve(kind: 'sqlite' | 'postgres', port: number): Promise<
     const restart = secondsSince(t0);
     // The steady state: a restarted API (read models already projected) serving the same load. The
     // first start's peak above also holds projecting every event, a one-time cost of a fresh replica.
+    const restarted = rssOf(server.pid!);
     await warmResolveIndex(base, (seconds) => load(base, seconds), Math.max(2, Math.ceil(SIZES.models / 1000)));
+    const warmed = rssOf(server.pid!);
     await load(base);
     const serving = rssOf(server.pid!);
-    log(`[resolve ${kind}] memory: first start (projecting ${fmt(events)} events, then serving) peak ${fmt(mem.peakMb)} MB; restarted and serving: RSS ${fmt(serving.rssMb)} MB, peak ${fmt(serving.peakMb)} MB; ready ${fmt(restart, 1)} s after restart`);
+    log(
+      `[resolve ${kind}] memory: first start (projecting ${fmt(events)} events, then serving) peak ${fmt(mem.peakMb)} MB; restarted ${fmt(restarted.rssMb)} MB, ` +
+        `index warmed ${fmt(warmed.rssMb)} MB, serving: RSS ${fmt(serving.rssMb)} MB, peak ${fmt(serving.peakMb)} MB; ready ${fmt(restart, 1)} s after restart`,
+    );
     await stopProcess(server);
 
     const ratios = api.map((a, i) => a.rps / ceiling[i].rps);
