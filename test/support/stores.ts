@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PostgresDb, SqliteDb, type SqlDb } from '#persistence';
-import { PostgresEventStore, SqliteEventStore, type EventStore } from '#event-store';
+import { PostgresEventStore, SqliteEventStore, type SqlEventStore } from '#event-store';
 import { createTestSchema } from './pg.js';
 
 /** A migrated database and its event store, for one contract run; close() removes them. */
 export interface OpenStore {
   db: SqlDb;
-  store: EventStore;
+  store: SqlEventStore;
   close(): Promise<void>;
 }
 
@@ -28,10 +28,10 @@ export async function openSqliteStore(prefix: string): Promise<OpenStore> {
   };
 }
 
-/** A fresh schema of the test PostgreSQL (DATABASE_URL). */
-export async function openPostgresStore(prefix: string): Promise<OpenStore> {
+/** A fresh schema of the test PostgreSQL (DATABASE_URL); `max` bounds the pool. */
+export async function openPostgresStore(prefix: string, options: { max?: number } = {}): Promise<OpenStore> {
   const schema = await createTestSchema(prefix);
-  const db = new PostgresDb(schema.url);
+  const db = new PostgresDb(schema.url, options);
   const store = await PostgresEventStore.open(db, { now: () => new Date() });
   return {
     db,

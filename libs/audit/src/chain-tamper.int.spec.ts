@@ -1,24 +1,12 @@
 import { PostgresDb, uuidv7 } from '#persistence';
 import { PostgresEventStore, canonicalize, hashInput, sha256Hex } from '#event-store';
 import { createTestSchema, describePg } from '../../../test/support/pg.js';
+import { openPostgresStore } from '../../../test/support/stores.js';
 import { chainTamperContract } from './contract/chain-tamper.contract.js';
 import { verifyStore } from './verify.js';
 
 describePg('hash chain tampering (PostgreSQL)', () => {
-  chainTamperContract(async () => {
-    const schema = await createTestSchema('chain');
-    const db = new PostgresDb(schema.url, { max: 4 });
-    const store = await PostgresEventStore.open(db, { now: () => new Date() });
-    return {
-      store,
-      db,
-      close: async () => {
-        await store.close();
-        await db.close();
-        await schema.drop();
-      },
-    };
-  });
+  chainTamperContract(() => openPostgresStore('chain', { max: 4 }));
 });
 
 /**

@@ -463,35 +463,33 @@ export class Projector {
   }
 
   private async project(start: number, until: number | undefined, onProgress: ((position: number) => void) | undefined): Promise<number> {
-    {
-      const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE[this.db.dialect];
-      let from = start;
-      let ahead: Promise<RecordedEvent[]> | undefined;
-      for (;;) {
-        const events = await (ahead ?? this.store.readAll({ fromPosition: from, limit: batchSize }));
-        ahead = undefined;
-        if (events.length === 0) {
-          this.position = from;
-          this.lastProgressAt = Date.now();
-          return from;
-        }
-        const last = events[events.length - 1].position;
-        // Read the next page while this one is written: on PostgreSQL the read (a pool connection)
-        // and the batch's writes (the transaction's) overlap. Never awaited unhandled: a failed
-        // batch drops it.
-        if (events.length === batchSize) {
-          ahead = this.store.readAll({ fromPosition: last, limit: batchSize });
-          ahead.catch(() => undefined);
-        }
-        this.position = await this.applyBatch(events);
+    const batchSize = this.options.batchSize ?? DEFAULT_BATCH_SIZE[this.db.dialect];
+    let from = start;
+    let ahead: Promise<RecordedEvent[]> | undefined;
+    for (;;) {
+      const events = await (ahead ?? this.store.readAll({ fromPosition: from, limit: batchSize }));
+      ahead = undefined;
+      if (events.length === 0) {
+        this.position = from;
         this.lastProgressAt = Date.now();
-        this.lastError = undefined;
-        onProgress?.(this.position);
-        if (events.length < batchSize && (until === undefined || this.position >= until)) return this.position;
-        // Past the page: another process projected further meanwhile; the page read ahead is stale.
-        if (this.position !== last) ahead = undefined;
-        from = this.position;
+        return from;
       }
+      const last = events[events.length - 1].position;
+      // Read the next page while this one is written: on PostgreSQL the read (a pool connection)
+      // and the batch's writes (the transaction's) overlap. Never awaited unhandled: a failed
+      // batch drops it.
+      if (events.length === batchSize) {
+        ahead = this.store.readAll({ fromPosition: last, limit: batchSize });
+        ahead.catch(() => undefined);
+      }
+      this.position = await this.applyBatch(events);
+      this.lastProgressAt = Date.now();
+      this.lastError = undefined;
+      onProgress?.(this.position);
+      if (events.length < batchSize && (until === undefined || this.position >= until)) return this.position;
+      // Past the page: another process projected further meanwhile; the page read ahead is stale.
+      if (this.position !== last) ahead = undefined;
+      from = this.position;
     }
   }
 
