@@ -17,6 +17,8 @@ describe('configuration', () => {
     [{ EVENT_STORE: 'postgres' }, 'DATABASE_URL'],
     [{ JWKS_URL: 'not a url' }, 'JWKS_URL'],
     [{ REQUIRED_APPROVALS: '0' }, 'REQUIRED_APPROVALS'],
+    [{ CATCH_UP_WORKER_EVENTS: '-1' }, 'CATCH_UP_WORKER_EVENTS'],
+    [{ CATCH_UP_WORKER_EVENTS: '2.5' }, 'CATCH_UP_WORKER_EVENTS'],
   ])('a bad value stops the server with a message naming the variable: %j', (env, name) => {
     expect(() => validateConfig(env)).toThrow(ConfigError);
     expect(() => validateConfig(env)).toThrow(new RegExp(name));
